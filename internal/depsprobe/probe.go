@@ -1,0 +1,26 @@
+package depsprobe
+
+import (
+	_ "github.com/chromedp/chromedp"
+	_ "github.com/google/go-cmp/cmp"
+	_ "github.com/google/pprof/profile"
+	_ "github.com/prometheus/client_golang/prometheus"
+	_ "github.com/prometheus/client_golang/prometheus/collectors"
+	_ "github.com/prometheus/client_golang/prometheus/promhttp"
+	_ "github.com/prometheus/client_golang/prometheus/testutil"
+	_ "github.com/prometheus/common/expfmt"
+	_ "go.opentelemetry.io/otel/metric"
+	_ "go.opentelemetry.io/otel/sdk/metric"
+	_ "golang.org/x/exp/trace"
+	_ "golang.org/x/sys/unix"
+	_ "golang.org/x/tools/go/analysis"
+	_ "golang.org/x/tools/go/analysis/analysistest"
+	_ "golang.org/x/tools/go/analysis/multichecker"
+	_ "golang.org/x/tools/go/analysis/passes/inspect"
+	_ "golang.org/x/tools/go/ast/inspector"
+	_ "golang.org/x/tools/go/packages"
+	_ "golang.org/x/tools/txtar"
+	_ "gonum.org/v1/plot"
+	_ "gonum.org/v1/plot/plotter"
+	_ "gonum.org/v1/plot/vg"
+)

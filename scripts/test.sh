@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test of vitals on a machine that has only Go: installs the
+# external programs the tests drive for real (Prometheus and promtool,
+# headless Chromium), then vets, lints and tests both modules.
+#
+# With CI=true the tests treat a missing external program as a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
+if ((${#need[@]})); then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		echo "== installing ${need[*]}"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	else
+		echo "== not root or no apt-get: tests that need ${need[*]} will skip (fail with CI=true)"
+	fi
+fi
+
+export PATH="$(go env GOPATH)/bin:$PATH"
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+(cd bench && go vet ./...)
+
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+echo "== go test -race (main module)"
+go test -race -timeout 20m ./...
+
+echo "== go test (bench module: comparisons run once each)"
+(cd bench && go test -timeout 10m -run . -bench . -benchtime 1x ./...)
