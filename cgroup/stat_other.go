@@ -1,0 +1,22 @@
+//go:build !unix
+
+package cgroup
+
+import (
+	"errors"
+	"io/fs"
+)
+
+type statFile int
+
+const noFile statFile = -1
+
+var errStatClosed = fs.ErrClosed
+
+func openStat(c *config, p string) (statFile, error) {
+	return noFile, &fs.PathError{Op: "open", Path: p, Err: errors.ErrUnsupported}
+}
+
+func pread(f statFile, b []byte) (int, error) { return 0, errors.ErrUnsupported }
+
+func closeStat(f statFile) error { return nil }
