@@ -49,14 +49,18 @@ func isHierarchyRoot(c *config, loc location) bool {
 	return loc.version == V2 && loc.dir == loc.mount && !c.exists(path.Join(loc.dir, "cgroup.type"))
 }
 
-// unknownReason says why a walk found nothing, or "" when "no limit" is a
-// sound answer.
+// unknownReason says why a walk found no limit, or "" when "no limit" is a
+// sound answer. A limit found at one level stands even when another level
+// failed (the true limit can only be lower; the failure is a warning), but
+// "unlimited" is only sound when every level could be read.
 func (w *walk) unknownReason(c *config, loc location, file string) string {
 	switch {
-	case w.found || w.limited:
+	case w.limited:
 		return ""
 	case w.firstErr != nil:
 		return w.firstErr.Error()
+	case w.found:
+		return ""
 	case isHierarchyRoot(c, loc):
 		return ""
 	default:
