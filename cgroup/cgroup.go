@@ -98,7 +98,8 @@ type Option interface{ apply(*config) }
 type config struct {
 	root     string
 	affinity int                          // >0 overrides sched_getaffinity (tests)
-	readFile func(string) ([]byte, error) // nil: os.ReadFile (tests inject EACCES)
+	readFile func(string) ([]byte, error) // nil: readFileInto (tests inject EACCES)
+	scratch  []byte                       // reused by readFileInto within one Read
 }
 
 // Read reports the effective limits of the current process. It never fails:

@@ -313,10 +313,10 @@ func TestReadLayouts(t *testing.T) {
 			warns: []string{"cpu.max: empty file", "memory.max: empty file", "memory.high: empty file"},
 		},
 		{
-			name: "affinity-override",
-			root: layout("v2-cpuset-smaller-than-quota"),
-			opts: []Option{withAffinity(3)},
-			want: v2ns(CPU{Limited: true, Quota: 4, QuotaPath: v2 + "/cpu.max", Affinity: 3}, Memory{}),
+			name:   "affinity-override",
+			root:   layout("v2-cpuset-smaller-than-quota"),
+			opts:   []Option{withAffinity(3)},
+			want:   v2ns(CPU{Limited: true, Quota: 4, QuotaPath: v2 + "/cpu.max", Affinity: 3}, Memory{}),
 			effect: 3,
 		},
 	}

@@ -16,7 +16,12 @@ import (
 var (
 	errEmpty     = errors.New("empty file")
 	errMalformed = errors.New("malformed content")
+	errTooLarge  = errors.New("file too large")
 )
+
+// maxFileSize bounds what is read of any one file (mountinfo on a busy
+// host is the largest, tens of KiB).
+const maxFileSize = 4 << 20
 
 // mountInfo is the part of one /proc/self/mountinfo line that cgroup needs.
 type mountInfo struct {

@@ -22,7 +22,7 @@ func newConfig(opts []Option) *config {
 		c.root = "/"
 	}
 	if c.readFile == nil {
-		c.readFile = os.ReadFile
+		c.readFile = func(name string) ([]byte, error) { return readFileInto(name, &c.scratch) }
 	}
 	return c
 }
@@ -45,6 +45,7 @@ func (c *config) realRoot() bool { return filepath.Clean(c.root) == "/" }
 
 // read reads p (an absolute path in the process's view) below the root.
 // Errors name p, not the fixture path, so messages are the same everywhere.
+// The result may alias a scratch buffer: use it before the next read.
 func (c *config) read(p string) ([]byte, error) {
 	b, err := c.readFile(filepath.Join(c.root, filepath.FromSlash(p)))
 	if err != nil {

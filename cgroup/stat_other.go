@@ -5,6 +5,7 @@ package cgroup
 import (
 	"errors"
 	"io/fs"
+	"os"
 )
 
 type statFile int
@@ -20,3 +21,5 @@ func openStat(c *config, p string) (statFile, error) {
 func pread(f statFile, b []byte) (int, error) { return 0, errors.ErrUnsupported }
 
 func closeStat(f statFile) error { return nil }
+
+func readFileInto(name string, scratch *[]byte) ([]byte, error) { return os.ReadFile(name) }
