@@ -74,8 +74,8 @@ type Decision struct {
 //	schema       ReportSchema
 //	dry_run      true when made by Plan (nothing was changed)
 //	go_version   runtime.Version()
-//	gomaxprocs   GOMAXPROCS in effect after Setup (planned, for Plan)
-//	gomemlimit   GOMEMLIMIT in bytes after Setup; 9223372036854775807 = off
+//	gomaxprocs   GOMAXPROCS in effect after Setup (for Plan: what Setup would set)
+//	gomemlimit   GOMEMLIMIT in bytes, likewise; 9223372036854775807 = off
 //	decisions    one Decision per setting, in a fixed order
 //	cgroup       the cgroup.Limits that were read
 //	warnings     full sentences about what looked wrong; omitted when none

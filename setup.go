@@ -197,6 +197,7 @@ func (r *Report) planProcs(c *config, lim cgroup.Limits) {
 		d.Changed = target != cur
 		d.Reason = fmt.Sprintf("policy %s → %d from %s; kept current every %v", c.procs, target, limit, c.interval)
 		r.act.setProcs, r.act.procs, r.act.watchProcs = true, target, true
+		r.GOMAXPROCS = target
 		return
 	}
 	if lim.CPU.Unknown != "" && !lim.CPU.Limited {
@@ -216,6 +217,7 @@ func (r *Report) planProcs(c *config, lim cgroup.Limits) {
 		d.Changed = true
 		d.Reason = fmt.Sprintf("the runtime used %d but %s allows %d; kept current every %v", cur, limit, target, c.interval)
 		r.act.setProcs, r.act.procs, r.act.watchProcs = true, target, true
+		r.GOMAXPROCS = target
 	default:
 		d.Reason = fmt.Sprintf("left alone: %s allows %d, but something in this process set %d", limit, target, cur)
 		r.warnf("GOMAXPROCS=%d is below the %d that %s allows; something in this process set it, so vitals leaves it", cur, target, limit)
@@ -439,6 +441,7 @@ func (r *Report) planMemLimit(c *config, lim cgroup.Limits) {
 	r.act.ratio = ratio
 	if d.Changed {
 		r.act.setMem, r.act.mem = true, target
+		r.GOMEMLIMIT = target
 		if cur != math.MaxInt64 {
 			r.warnf("GOMEMLIMIT was already %s (set earlier in this process); vitals replaces it with %s", memString(cur), memString(target))
 		}
@@ -531,12 +534,10 @@ func (r *Report) apply(c *config) {
 	rt := c.rt
 	if a.setProcs {
 		old := rt.GOMAXPROCS(a.procs)
-		r.GOMAXPROCS = a.procs
 		u.push(func() { restoreProcs(rt, old) })
 	}
 	if a.setMem {
 		old := rt.SetMemoryLimit(a.mem)
-		r.GOMEMLIMIT = a.mem
 		u.push(func() { rt.SetMemoryLimit(old) })
 	}
 	if a.traceback != "" {

@@ -725,8 +725,8 @@ func TestPlanChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.DryRun || r.GOMAXPROCS != 8 {
-		t.Errorf("plan: DryRun %v, GOMAXPROCS %d; want true, 8 (the value now)", r.DryRun, r.GOMAXPROCS)
+	if !r.DryRun || r.GOMAXPROCS != 2 || r.GOMEMLIMIT != 283115520 {
+		t.Errorf("plan: DryRun %v, GOMAXPROCS %d, GOMEMLIMIT %d; want true, 2, 283115520 (the planned values)", r.DryRun, r.GOMAXPROCS, r.GOMEMLIMIT)
 	}
 	if d, _ := r.Decision(SettingGOMAXPROCS); !d.Changed || d.New != "2" {
 		t.Errorf("plan decision %+v, want a change to 2", d)
