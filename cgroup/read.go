@@ -204,8 +204,12 @@ func (h hierarchy) mountFor(v Version, ctl, p string, warn func(string, ...any))
 			outside = true
 			continue
 		}
-		dir := path.Clean(m.mountPoint + rel)
-		return location{version: v, dir: dir, mount: path.Clean(m.mountPoint)}
+		dir, mnt := path.Clean(m.mountPoint+rel), path.Clean(m.mountPoint)
+		if dir != mnt && !strings.HasPrefix(dir, strings.TrimSuffix(mnt, "/")+"/") {
+			outside = true // ".." inside the path climbs out of the mount
+			continue
+		}
+		return location{version: v, dir: dir, mount: mnt}
 	}
 	kind := "cgroup2"
 	if v == V1 {
