@@ -12,7 +12,7 @@ const (
 	hintGCCPU = 10
 	// hintForcedShare: forced cycles at least this share of all cycles.
 	hintForcedShare = 0.10
-	// hintPinnedShare: share of cycles with live ≥ 80% of goal.
+	// hintPinnedShare: share of cycles pinned at the goal (see Summary.PinnedCycles).
 	hintPinnedShare = 0.5
 	// hintAssistShare: assist CPU as a share of mark CPU.
 	hintAssistShare = 0.25
@@ -23,6 +23,9 @@ const (
 	hintRate = 20
 	// hintGoalNearLimit: heap goal this close to GOMEMLIMIT.
 	hintGoalNearLimit = 0.95
+	// hintMinRun: rates and CPU shares over less time than this are
+	// start-up noise and give no hint.
+	hintMinRun = time.Second
 )
 
 func hints(s *Summary) []Hint {
@@ -42,17 +45,22 @@ func hints(s *Summary) []Hint {
 	if s.Forced >= 2 && float64(s.Forced) >= hintForcedShare*n {
 		add("forced-gc", "%d of %d cycles were forced: something calls runtime.GC() or debug.FreeOSMemory(); each is a full, blocking collection the pacer would not have run — find the caller (a goroutine profile or a breakpoint on runtime.GC) and remove it", s.Forced, s.Cycles)
 	}
-	if s.GCCPUPercent >= hintGCCPU {
+	// The runtime's CPU share is since program start: over the first
+	// second it is dominated by start-up and says little.
+	settled := s.End >= hintMinRun
+	if settled && s.GCCPUPercent >= hintGCCPU {
 		if pinned {
-			add("heap-pinned", "GC used %d%% of CPU with the live heap at ≥80%% of its goal in %d of %d cycles: the heap is pinned at the goal, so the memory limit (GOMEMLIMIT) or a very low GOGC is driving GC; raise GOMEMLIMIT if the container has room, or shrink the live heap — near the limit GC runs back to back", s.GCCPUPercent, s.PinnedCycles, s.Cycles)
+			add("heap-pinned", "GC used %d%% of CPU with the heap pinned at its goal in %d of %d cycles: the memory limit (GOMEMLIMIT) or a very low GOGC sets the goal, so GC runs as soon as the heap grows a little; raise GOGC if it is low, raise GOMEMLIMIT if the container has room, or shrink the live heap — near the limit GC runs back to back", s.GCCPUPercent, s.PinnedCycles, s.Cycles)
 		} else {
 			add("gc-cpu", "GC used %d%% of CPU: trade memory for CPU — raise GOGC (e.g. GOGC=200 halves GC frequency) or set GOMEMLIMIT to ~90%% of the container's memory and raise GOGC; or allocate less (a heap profile's alloc_space shows where)", s.GCCPUPercent)
 		}
 	} else if pinned {
-		add("heap-pinned", "the live heap was at ≥80%% of the goal in %d of %d cycles: the heap is pinned at its goal (memory limit or low GOGC); GC CPU is still low (%d%%), but there is little headroom before GC runs continuously", s.PinnedCycles, s.Cycles, s.GCCPUPercent)
+		add("heap-pinned", "the heap was pinned at its goal in %d of %d cycles (memory limit or low GOGC); GC CPU is still low (%d%%), but there is little headroom before GC runs continuously", s.PinnedCycles, s.Cycles, s.GCCPUPercent)
 	}
-	if s.MemoryLimit > 0 && float64(s.GoalMax) >= hintGoalNearLimit*float64(s.MemoryLimit) {
-		add("goal-at-limit", "the heap goal reached %s, %.0f%% of the memory limit %s: the limit, not GOGC, decides when GC runs", mib(s.GoalMax), 100*float64(s.GoalMax)/float64(s.MemoryLimit), mib(uint64(s.MemoryLimit)))
+	if lim := s.MemoryLimit; lim > 0 && s.GoalMax > uint64(lim) {
+		add("over-limit", "the heap goal went to %s, above the memory limit %s: the live heap plus the runtime's other memory does not fit under GOMEMLIMIT, so the runtime let the heap exceed it rather than collect without end (GC is capped at about 50%% CPU); raise the limit or shrink the live heap", mib(s.GoalMax), mib(uint64(lim)))
+	} else if lim > 0 && float64(s.GoalMax) >= hintGoalNearLimit*float64(lim) {
+		add("goal-at-limit", "the heap goal reached %s, %.0f%% of the memory limit %s: the limit, not GOGC, decides when GC runs", mib(s.GoalMax), 100*float64(s.GoalMax)/float64(lim), mib(uint64(lim)))
 	}
 	mark := s.AssistCPU + s.BackgroundCPU + s.IdleCPU
 	if s.Cycles >= 5 && mark > 0 && float64(s.AssistCPU) >= hintAssistShare*float64(mark) {
@@ -61,8 +69,8 @@ func hints(s *Summary) []Hint {
 	if s.Pause.P99 >= hintPauseP99 || s.Pause.Max >= hintPauseMax {
 		add("long-pauses", "stop-the-world pauses reach p99 %s, max %s (healthy is well under 1ms): usually the OS did not run the GC's threads — CPU throttling when GOMAXPROCS (%d) exceeds the container's CPU quota (set GOMAXPROCS from the cgroup), or an overloaded machine", fmtDur(s.Pause.P99), fmtDur(s.Pause.Max), s.ProcsMax)
 	}
-	if s.CyclesPerSecond >= hintRate {
-		add("frequent", "%.0f GC cycles per second with a heap goal of at most %s: the heap is small for the allocation rate, so GC starts again right after it ends; raise GOGC or set GOMEMLIMIT with a higher GOGC, or reuse allocations (sync.Pool, preallocated buffers)", s.CyclesPerSecond, mib(s.GoalMax))
+	if s.End-s.Start >= hintMinRun && s.CyclesPerSecond >= hintRate {
+		add("frequent", "%.0f GC cycles per second (heap goal up to %s): allocation outruns the heap's headroom, so a cycle starts soon after the last one ends, each with its pauses and its mark work; raise GOGC, or set GOMEMLIMIT and a higher GOGC, or reuse allocations (sync.Pool, preallocated buffers)", s.CyclesPerSecond, mib(s.GoalMax))
 	}
 	if s.Cycles >= 10 && s.LiveLast >= 2*s.LiveFirst && s.LiveLast-s.LiveFirst >= 16<<20 && s.LiveGrowth > 0 && s.LiveGrowthR2 >= 0.8 {
 		add("live-growth", "the live heap grew steadily from %s to %s (%s/s, r²=%.2f) without levelling off: if the load was steady this is a leak — compare two heap profiles (inuse_space) taken minutes apart", mib(s.LiveFirst), mib(s.LiveLast), mib(uint64(s.LiveGrowth)), s.LiveGrowthR2)

@@ -31,6 +31,11 @@ type Stats struct {
 	// text on the same line (the program wrote without a final newline
 	// just before the runtime printed). They count in Trace and Other.
 	Embedded int64 `json:"embedded"`
+	// Repaired is the number of gc lines split in two by a line the
+	// program wrote while the runtime was printing ("gc 7 @0.1s " +
+	// "log line\n" + "3%: …"), put back together. The program's line is
+	// passed through whole. They count in Trace and Other.
+	Repaired int64 `json:"repaired"`
 }
 
 // Reader reads runtime trace records from a stream that may mix them with
@@ -44,7 +49,15 @@ type Reader struct {
 	stats   Stats
 	forced  bool // a "GC forced" line is waiting for its gc line
 	err     error
+	// held is a damaged gc line, newline included, kept until the next
+	// line shows whether the program's output split it; join is scratch
+	// space to try putting it back together.
+	held, join []byte
+	holding    bool
 }
+
+// maxHeld bounds the damaged line the Reader keeps for repair.
+const maxHeld = 1 << 10
 
 // NewReader returns a Reader reading r. Options that do not concern reading
 // are ignored. It allocates the 64 KiB line buffer.
@@ -67,14 +80,17 @@ func (r *Reader) Next() (Record, error) {
 		line, err := r.br.ReadSlice('\n')
 		r.stats.Bytes += int64(len(line))
 		if errors.Is(err, bufio.ErrBufferFull) {
+			r.flushHeld()
 			r.longLine(line)
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
+			r.flushHeld()
 			r.err = fmt.Errorf("gctrace: read: %w", err)
 			break
 		}
 		if len(line) == 0 {
+			r.flushHeld()
 			r.err = io.EOF
 			break
 		}
@@ -84,6 +100,14 @@ func (r *Reader) Next() (Record, error) {
 		}
 		r.stats.Lines++
 		body := trimEOL(line)
+		if r.holding {
+			if r.repair(body, &rec.Cycle) {
+				rec.Kind = KindGC
+				rec.Line = r.stats.Lines
+				return r.emit(rec), nil
+			}
+			r.flushHeld()
+		}
 		kind, malformed := parseLine(body, &rec)
 		if kind == 0 && !malformed {
 			if k := gcStart(body); k > 0 && parseGC(body[k:], &rec.Cycle) {
@@ -94,6 +118,11 @@ func (r *Reader) Next() (Record, error) {
 			}
 		}
 		if kind == 0 {
+			if malformed && r.err == nil && len(line) <= maxHeld {
+				r.held = append(r.held[:0], line...)
+				r.holding = true
+				continue
+			}
 			if malformed {
 				r.stats.Malformed++
 			} else {
@@ -102,19 +131,61 @@ func (r *Reader) Next() (Record, error) {
 			r.write(line)
 			continue
 		}
-		r.stats.Trace++
 		rec.Kind = kind
 		rec.Line = r.stats.Lines
-		switch kind {
-		case KindForced:
-			r.forced = true
-		case KindGC:
-			rec.Cycle.Periodic = r.forced
-			r.forced = false
-		}
-		return rec, nil
+		return r.emit(rec), nil
 	}
 	return Record{}, r.err
+}
+
+// emit counts a record and links "GC forced" to the cycle it started.
+func (r *Reader) emit(rec Record) Record {
+	r.stats.Trace++
+	switch rec.Kind {
+	case KindForced:
+		r.forced = true
+	case KindGC:
+		rec.Cycle.Periodic = r.forced
+		r.forced = false
+	}
+	return rec
+}
+
+// repair tries to read the held damaged gc line and next as one gc line
+// with a line of the program's inserted: held = prefix + program's line,
+// next = rest of the gc line. It tries the shortest prefix first, since the
+// runtime's line can only break between its print calls and the program's
+// line is then as long as possible. On success it passes the program's line
+// through. The cost is one parse per prefix length, only for damaged lines.
+func (r *Reader) repair(next []byte, c *Cycle) bool {
+	h := r.held
+	// The shortest possible prefix is "gc N" (the number is one print).
+	k := 3
+	for k < len(h) && h[k] >= '0' && h[k] <= '9' {
+		k++
+	}
+	for ; k < len(h); k++ {
+		r.join = append(append(r.join[:0], h[:k]...), next...)
+		if parseGC(r.join, c) {
+			r.holding = false
+			r.stats.Repaired++
+			r.stats.Other++
+			r.write(h[k:])
+			return true
+		}
+	}
+	return false
+}
+
+// flushHeld gives up on a held damaged line: it is counted as malformed and
+// passed through as it was.
+func (r *Reader) flushHeld() {
+	if !r.holding {
+		return
+	}
+	r.holding = false
+	r.stats.Malformed++
+	r.write(r.held)
 }
 
 // longLine passes a line longer than the buffer through unparsed.

@@ -42,7 +42,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("concurrent mark: p50 %s, p90 %s, max %s\n", fmtDur(s.Mark.P50), fmtDur(s.Mark.P90), fmtDur(s.Mark.Max))
 		p("live heap: first %s, min %s, max %s, last %s; trend %s/s (r²=%.2f)\n",
 			mib(s.LiveFirst), mib(s.LiveMin), mib(s.LiveMax), mib(s.LiveLast), signedMiB(s.LiveGrowth), s.LiveGrowthR2)
-		p("heap goal: last %s, max %s; peak heap %s; %d cycles pinned (live ≥80%% of goal), %d overran the goal\n",
+		p("heap goal: last %s, max %s; peak heap %s; %d cycles pinned at the goal, %d overran the goal\n",
 			mib(s.GoalLast), mib(s.GoalMax), mib(s.PeakHeap), s.PinnedCycles, s.OverrunCycles)
 		if s.MemoryLimit > 0 {
 			p("memory limit: %s (goal peaked at %.0f%% of it)\n", mib(uint64(s.MemoryLimit)), 100*float64(s.GoalMax)/float64(s.MemoryLimit))
@@ -58,7 +58,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("scan statistics (gctrace=2): %d lines\n", s.ScanLines)
 	}
 	if rows := resample(s.Points, textRows); len(rows) > 0 {
-		p("\n%10s %8s %10s %10s %10s %9s\n", "time", "cycles", "live", "goal", "heap", "max STW")
+		p("\n%10s %8s %10s %10s %10s %9s\n", "time", "cycles", "live", "goal", "at start", "max STW")
 		for _, r := range rows {
 			p("%10s %8d %10s %10s %10s %9s\n", fmtSeconds(r.At), r.Cycles, mib(r.HeapLive), mib(r.HeapGoal), mib(r.HeapStart), fmtDur(r.Pause))
 		}
@@ -144,7 +144,10 @@ func fmtDur(d time.Duration) string {
 	case d >= 10*time.Millisecond:
 		return fmt.Sprintf("%.1fms", ms(d))
 	}
-	return strconv.FormatFloat(ms(d), 'f', -1, 64) + "ms"
+	if d < time.Microsecond {
+		return strconv.FormatFloat(ms(d), 'f', -1, 64) + "ms"
+	}
+	return strconv.FormatFloat(ms(d), 'g', 3, 64) + "ms"
 }
 
 func fmtSeconds(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }

@@ -47,10 +47,12 @@ type Summary struct {
 	// LiveGrowth is the least-squares slope of the live heap over time, in
 	// bytes per second, and LiveGrowthR2 how well a line fits (0–1).
 	LiveGrowth, LiveGrowthR2 float64
-	// PinnedCycles counts cycles whose live heap is at least 80% of the
-	// goal (the goal is then set by the memory limit or a very low GOGC,
-	// not by GOGC's doubling). Only cycles with a goal of 8 MiB or more
-	// count, because MiB rounding makes small heaps look pinned.
+	// PinnedCycles counts cycles whose heap is pinned at its goal: the
+	// goal is at least 80% of a known memory limit, or the live heap is at
+	// least 70% of the goal (with GOGC=100 alone it is about 50%, so the
+	// goal is then set by the memory limit or a very low GOGC). Only goals
+	// of 8 MiB or more count for the second rule, because MiB rounding
+	// makes small heaps look pinned.
 	// OverrunCycles counts cycles that ended above their goal.
 	PinnedCycles, OverrunCycles int64
 	// ProcsMin and ProcsMax are the smallest and largest P counts seen.
@@ -190,7 +192,8 @@ func (z *Summarizer) Add(rec Record) {
 	s.GoalLast = c.HeapGoal
 	s.GoalMax = max(s.GoalMax, c.HeapGoal)
 	s.PeakHeap = max(s.PeakHeap, c.HeapStart, c.HeapEnd)
-	if c.HeapGoal >= 8<<20 && c.HeapLive*10 >= c.HeapGoal*8 {
+	if lim := z.cfg.memoryLimit; (lim > 0 && c.HeapGoal*10 >= uint64(lim)*8) ||
+		(c.HeapGoal >= 8<<20 && c.HeapLive*10 >= c.HeapGoal*7) {
 		s.PinnedCycles++
 	}
 	if c.HeapEnd > c.HeapGoal {

@@ -90,14 +90,22 @@ func main() {
 		env:  []string{"GODEBUG=gctrace=1", "GOMEMLIMIT=64MiB"},
 		src: `package main
 
-var live [][]byte
+import "time"
+
+type node struct {
+	next *node
+	pad  [6]*int
+}
+
+var head *node
 var sink []byte
 
 func main() {
-	for i := 0; i < 6400; i++ { // 50 MiB live
-		live = append(live, make([]byte, 8<<10))
+	for i := 0; i < 600000; i++ { // ~38 MiB of pointers to mark
+		head = &node{next: head}
 	}
-	for i := 0; i < 100000; i++ {
+	start := time.Now()
+	for time.Since(start) < 1500*time.Millisecond {
 		sink = make([]byte, 8<<10)
 	}
 }
@@ -114,9 +122,9 @@ var live [][]byte
 var sink []byte
 
 func main() {
-	for i := 0; i < 200000; i++ {
+	for i := 0; i < 600000; i++ {
 		sink = make([]byte, 4<<10)
-		if i%50 == 0 && len(live) < 3000 {
+		if i%150 == 0 && len(live) < 3000 {
 			live = append(live, make([]byte, 8<<10))
 		}
 	}
