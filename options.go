@@ -76,7 +76,7 @@ type config struct {
 	rt        runtimeAPI
 	affinity  int           // >0 overrides the affinity count
 	interval  time.Duration // GOMAXPROCS watch period
-	buildInfo func() (*debug.BuildInfo, bool)
+	buildInfo func() (*debug.BuildInfo, bool) // nil = this binary's, cached
 	limits    func() cgroup.Limits // replaces cgroup.Read
 }
 
@@ -96,7 +96,6 @@ func newConfig(opts []Option) (*config, error) {
 		traceback: "all",
 		rt:        realRuntime{},
 		interval:  time.Second,
-		buildInfo: debug.ReadBuildInfo,
 	}
 	for _, o := range opts {
 		if o == nil {

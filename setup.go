@@ -258,14 +258,7 @@ func cgroupSource(path string) string {
 // (and //go:debug directives) as the DefaultGODEBUG build setting; the
 // GODEBUG environment variable overrides them.
 func (r *Report) checkGODEBUG(c *config) {
-	var def string
-	if bi, ok := c.buildInfo(); ok && bi != nil {
-		for _, s := range bi.Settings {
-			if s.Key == "DefaultGODEBUG" {
-				def = s.Value
-			}
-		}
-	}
+	def := defaultGODEBUG(c.buildInfo)
 	env := os.Getenv("GODEBUG")
 	for _, key := range []string{"containermaxprocs", "updatemaxprocs"} {
 		v, from := godebugValue(env, key), "the GODEBUG environment variable"
@@ -281,6 +274,29 @@ func (r *Report) checkGODEBUG(c *config) {
 			r.warnf("GODEBUG updatemaxprocs=0 from %s: the runtime will not follow CPU limit changes (use go 1.25 or later in go.mod)", from)
 		}
 	}
+}
+
+// defaultGODEBUG returns the DefaultGODEBUG build setting. The real build
+// information never changes, so it is parsed once per process.
+func defaultGODEBUG(read func() (*debug.BuildInfo, bool)) string {
+	if read == nil {
+		return buildDefaultGODEBUG()
+	}
+	return defaultGODEBUGOf(read())
+}
+
+var buildDefaultGODEBUG = sync.OnceValue(func() string { return defaultGODEBUGOf(debug.ReadBuildInfo()) })
+
+func defaultGODEBUGOf(bi *debug.BuildInfo, ok bool) string {
+	var def string
+	if ok && bi != nil {
+		for _, s := range bi.Settings {
+			if s.Key == "DefaultGODEBUG" {
+				def = s.Value
+			}
+		}
+	}
+	return def
 }
 
 // godebugValue returns the last value of key in a GODEBUG-style list
