@@ -74,10 +74,10 @@ type config struct {
 
 	// seams (tests)
 	rt        runtimeAPI
-	affinity  int           // >0 overrides the affinity count
-	interval  time.Duration // GOMAXPROCS watch period
+	affinity  int                             // >0 overrides the affinity count
+	interval  time.Duration                   // GOMAXPROCS watch period
 	buildInfo func() (*debug.BuildInfo, bool) // nil = this binary's, cached
-	limits    func() cgroup.Limits // replaces cgroup.Read
+	limits    func() cgroup.Limits            // replaces cgroup.Read
 }
 
 func (c *config) fail(err error) {
