@@ -1,0 +1,73 @@
+// Package admin is an authenticated admin HTTP server on its own port: pprof,
+// Prometheus metrics, health, the vitals report, grouped goroutines, bounded
+// execution traces and flight-recorder snapshots.
+//
+// Profiling endpoints leak source paths, heap contents and stacks, and some
+// of them are expensive: a CPU profile runs for its whole duration, a full
+// goroutine dump stops the world for roughly 50 ms per 10,000 goroutines, a
+// trace writes megabytes a second. The blank import of net/http/pprof puts
+// all of them on [http.DefaultServeMux], often the mux of the public server
+// (CVE-2019-11248). This package never touches DefaultServeMux and does not
+// import net/http/pprof: its pprof routes are written on runtime/pprof and
+// runtime/trace and serve what go tool pprof and go tool trace read.
+//
+// # Safety
+//
+//   - It listens on 127.0.0.1:6060 by default. A non-loopback address needs
+//     a bearer token ([WithBearerToken] or $VITALS_ADMIN_TOKEN), basic auth
+//     ([WithBasicAuth]) or your own middleware ([WithMiddleware]); [New]
+//     refuses otherwise, unless [WithInsecure].
+//   - With authentication, every path (even unknown ones) answers 401 and a
+//     fixed body to a caller without credentials; credentials are compared in
+//     constant time.
+//   - Expensive requests (CPU profile, traces, goroutine?debug=2, heap?gc=1,
+//     goroutineleak, flight snapshots, the grouped goroutine page) run one at
+//     a time per kind; the others get 429 with Retry-After. Durations are
+//     capped ([WithMaxDuration], 30 s). Full goroutine dumps are refused above
+//     a goroutine budget ([WithGoroutineBudget], 10,000) unless force=1.
+//     Work stops when the client goes away or the server shuts down.
+//   - /debug/pprof/cmdline is off unless [WithCmdline]: flags carry secrets.
+//
+// # Routes
+//
+//	/debug/pprof/               index of every runtime profile (goroutineleak when present)
+//	/debug/pprof/{name}         heap, allocs, goroutine, block, mutex, threadcreate, ...; ?debug=N, ?gc=1
+//	/debug/pprof/profile        CPU profile, ?seconds=N (default 30)
+//	/debug/pprof/trace          execution trace, ?seconds=N (default 1)
+//	/debug/pprof/symbol         symbol lookup for go tool pprof
+//	/metrics                    Prometheus text/OpenMetrics ([WithGatherer])
+//	/healthz                    "ok", no work
+//	/debug/vitals               JSON: start-up report ([WithReport]), live state ([WithState]), routes
+//	/debug/vitals/goroutines    goroutines grouped by stack; ?format=text|json|html or Accept
+//	/debug/vitals/trace         bounded trace, ?seconds=N (default 5); ?save=1 keeps it in [WithTraceDir]
+//	/debug/vitals/flight        flight-recorder snapshot ([WithFlightRecorder]), rate-limited; ?reason=
+//
+// More routes, such as the vitals dashboard at /debug/vitals/, are mounted
+// behind the same authentication with [WithHandler] or [Server.Handle].
+//
+// # Usage examples
+//
+// On loopback, for a service whose operators ssh in or port-forward:
+//
+//	srv, err := admin.New()
+//	if err != nil { ... }
+//	if err := srv.Start(); err != nil {
+//		log.Printf("admin server disabled: %v", err) // the service carries on
+//	}
+//	defer srv.Close()
+//
+// Reachable from the cluster, with basic auth so go tool pprof works:
+//
+//	srv, err := admin.New(
+//		admin.WithAddr(":6060"),
+//		admin.WithBasicAuth("ops", os.Getenv("ADMIN_PASSWORD")),
+//	)
+//
+//	go tool pprof -top http://ops:$ADMIN_PASSWORD@host:6060/debug/pprof/heap
+//	go tool pprof http://ops:$ADMIN_PASSWORD@host:6060/debug/pprof/profile?seconds=10
+//	curl -u ops:$ADMIN_PASSWORD -o trace.out 'http://host:6060/debug/vitals/trace?seconds=5'
+//	curl -H "Authorization: Bearer $VITALS_ADMIN_TOKEN" host:6060/debug/vitals/goroutines
+//
+// In tests of your public handler, [github.com/govitals/vitals/admin/admintest]
+// asserts that it serves no /debug/pprof/ or /debug/vars.
+package admin

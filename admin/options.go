@@ -1,0 +1,221 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/govitals/vitals/tracecap"
+)
+
+// Option configures a [Server]. Options are made by the functions of this
+// package; [New] reports the first invalid one.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// TokenEnv is the environment variable [New] reads a bearer token from when
+// no [WithBearerToken] option is given.
+const TokenEnv = "VITALS_ADMIN_TOKEN"
+
+// DefaultAddr is where the server listens unless [WithAddr] says otherwise:
+// loopback only.
+const DefaultAddr = "127.0.0.1:6060"
+
+type extraRoute struct {
+	pattern string
+	summary string
+	h       http.Handler
+}
+
+type config struct {
+	addr        string
+	token       string
+	tokenSet    bool
+	user, pass  string
+	basicSet    bool
+	middleware  []func(http.Handler) http.Handler
+	insecure    bool
+	logger      *slog.Logger
+	maxDuration time.Duration
+	budget      int
+	gatherer    prometheus.Gatherer
+	report      func() any
+	state       []namedState
+	recorder    *tracecap.Recorder
+	traceDir    *tracecap.Dir
+	extra       []extraRoute
+	cmdline     bool
+	getenv      func(string) string // seam
+	errs        []error
+}
+
+type namedState struct {
+	name string
+	f    func() any
+}
+
+func (c *config) fail(err error) { c.errs = append(c.errs, err) }
+
+// WithAddr sets the listen address (default [DefaultAddr]). An address that
+// is not loopback ("0.0.0.0:6060", ":6060", a public IP or host name) needs
+// authentication or [WithInsecure]; ":0" style ports pick a free port, see
+// [Server.Addr].
+func WithAddr(addr string) Option {
+	return optionFunc(func(c *config) { c.addr = addr })
+}
+
+// WithBearerToken requires "Authorization: Bearer <token>" on every request.
+// The comparison is constant-time. Without this option, the token comes from
+// the VITALS_ADMIN_TOKEN environment variable when set. It can be combined
+// with [WithBasicAuth]: either credential is then accepted.
+func WithBearerToken(token string) Option {
+	return optionFunc(func(c *config) {
+		if token == "" {
+			c.fail(errors.New("admin: empty bearer token"))
+		}
+		c.token, c.tokenSet = token, true
+	})
+}
+
+// WithBasicAuth requires HTTP basic authentication, which is what
+// "go tool pprof http://user:pass@host:6060/debug/pprof/heap" and browsers
+// send. Both fields are compared in constant time.
+func WithBasicAuth(user, password string) Option {
+	return optionFunc(func(c *config) {
+		if user == "" || password == "" {
+			c.fail(errors.New("admin: basic auth needs a user and a password"))
+		}
+		c.user, c.pass, c.basicSet = user, password, true
+	})
+}
+
+// WithMiddleware wraps every route in mw, outermost first in the order given,
+// for authentication the package does not know (mTLS identities, an OIDC
+// proxy, a company SSO). It counts as authentication for the loopback rule:
+// the server trusts mw to reject strangers. Token and basic auth, when also
+// set, are checked inside mw.
+func WithMiddleware(mw func(http.Handler) http.Handler) Option {
+	return optionFunc(func(c *config) {
+		if mw == nil {
+			c.fail(errors.New("admin: nil middleware"))
+			return
+		}
+		c.middleware = append(c.middleware, mw)
+	})
+}
+
+// WithInsecure allows a non-loopback address without authentication. Anyone
+// who reaches the port can then read source paths, heap contents and
+// goroutine stacks, and start CPU profiles and traces. Use it only behind a
+// network boundary you trust.
+func WithInsecure() Option {
+	return optionFunc(func(c *config) { c.insecure = true })
+}
+
+// WithLogger logs server errors and refused requests (Warn) to l. The default
+// discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l == nil {
+			c.fail(errors.New("admin: nil logger"))
+			return
+		}
+		c.logger = l
+	})
+}
+
+// WithMaxDuration caps the seconds= of CPU profiles and traces (default
+// 30 s). Longer requests are clamped, and the response carries
+// "X-Vitals-Duration-Capped: 1".
+func WithMaxDuration(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.fail(fmt.Errorf("admin: max duration %v must be positive", d))
+		}
+		c.maxDuration = d
+	})
+}
+
+// WithGoroutineBudget sets the goroutine count above which full goroutine
+// dumps (goroutine?debug=2 and the grouped page) are refused unless the
+// request says force=1 (default 10,000). A full dump stops the world for
+// roughly 50 ms per 10,000 goroutines.
+func WithGoroutineBudget(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 0 {
+			c.fail(fmt.Errorf("admin: goroutine budget %d must not be negative", n))
+		}
+		c.budget = n
+	})
+}
+
+// WithGatherer serves g at /metrics (for instance a registry holding the
+// metrics/promexport collector). The default is a fresh registry with the
+// client_golang Go and process collectors.
+func WithGatherer(g prometheus.Gatherer) Option {
+	return optionFunc(func(c *config) {
+		if g == nil {
+			c.fail(errors.New("admin: nil gatherer"))
+			return
+		}
+		c.gatherer = g
+	})
+}
+
+// WithReport makes /debug/vitals include report() under "report", typically
+// the start-up report of vitals.Setup. It is called on every request.
+func WithReport(report func() any) Option {
+	return optionFunc(func(c *config) { c.report = report })
+}
+
+// WithState adds f() under name in the "state" object of /debug/vitals, for
+// live state such as the leak watchdog's. f is called on every request and
+// must be cheap; a panic in f is reported as an error string, not a crash.
+func WithState(name string, f func() any) Option {
+	return optionFunc(func(c *config) {
+		if name == "" || f == nil {
+			c.fail(errors.New("admin: state needs a name and a function"))
+			return
+		}
+		c.state = append(c.state, namedState{name, f})
+	})
+}
+
+// WithFlightRecorder serves snapshots of r at /debug/vitals/flight. The
+// caller starts and closes r.
+func WithFlightRecorder(r *tracecap.Recorder) Option {
+	return optionFunc(func(c *config) { c.recorder = r })
+}
+
+// WithTraceDir lets /debug/vitals/trace?save=1 write traces into d instead
+// of the response.
+func WithTraceDir(d *tracecap.Dir) Option {
+	return optionFunc(func(c *config) { c.traceDir = d })
+}
+
+// WithHandler serves h at pattern (a [http.ServeMux] pattern) behind the same
+// authentication as every other route; this is how the vitals dashboard is
+// mounted at "/debug/vitals/". More specific built-in routes such as
+// /debug/vitals/goroutines keep precedence over a subtree pattern.
+func WithHandler(pattern string, h http.Handler) Option {
+	return optionFunc(func(c *config) {
+		if pattern == "" || h == nil {
+			c.fail(errors.New("admin: handler needs a pattern and a handler"))
+			return
+		}
+		c.extra = append(c.extra, extraRoute{pattern: pattern, summary: "mounted handler", h: h})
+	})
+}
+
+// WithCmdline serves /debug/pprof/cmdline, off by default because command
+// lines often carry secrets (flags, DSNs).
+func WithCmdline() Option {
+	return optionFunc(func(c *config) { c.cmdline = true })
+}

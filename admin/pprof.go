@@ -1,0 +1,270 @@
+package admin
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/govitals/vitals/tracecap"
+)
+
+// The pprof routes are written against runtime/pprof and runtime/trace
+// directly: importing net/http/pprof would register its handlers on
+// http.DefaultServeMux as a side effect, which is the exposure this package
+// exists to prevent. The wire formats are the ones go tool pprof and go tool
+// trace read.
+
+// seconds parses ?seconds= (whole or fractional), defaulting to def and
+// clamping to the server's maximum. It reports a bad value as an error.
+func (s *Server) seconds(w http.ResponseWriter, r *http.Request, def time.Duration) (time.Duration, error) {
+	v := r.FormValue("seconds")
+	if v == "" {
+		return min(def, s.cfg.maxDuration), nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0) || f > 1e6 {
+		return 0, errors.New("admin: seconds must be a positive number")
+	}
+	d := time.Duration(f * float64(time.Second))
+	if d > s.cfg.maxDuration {
+		w.Header().Set("X-Vitals-Duration-Capped", "1")
+		d = s.cfg.maxDuration
+	}
+	return d, nil
+}
+
+// sleep waits for d or until the client goes away or the server shuts down.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func attachment(w http.ResponseWriter, name string) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+}
+
+// pprofProfile serves a CPU profile of ?seconds= (default 30, capped). Cost:
+// the profiler's sampling (about 1% CPU) for the duration, one at a time.
+func (s *Server) pprofProfile(w http.ResponseWriter, r *http.Request) {
+	d, err := s.seconds(w, r, 30*time.Second)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	g := s.guards[guardProfile]
+	if !g.try(d) {
+		g.busy(w)
+		return
+	}
+	defer g.release()
+	attachment(w, "profile")
+	// The profile is written only at Stop, so a start failure can still
+	// send an error status.
+	if err := pprof.StartCPUProfile(w); err != nil {
+		httpError(w, http.StatusConflict, "admin: cpu profiling already in use by the process")
+		return
+	}
+	sleep(r.Context(), d)
+	pprof.StopCPUProfile()
+}
+
+// pprofTrace serves an execution trace of ?seconds= (default 1, capped).
+// Cost: a few percent CPU and MBs/s of output for the duration.
+func (s *Server) pprofTrace(w http.ResponseWriter, r *http.Request) {
+	s.traceTo(w, r, time.Second)
+}
+
+func (s *Server) traceTo(w http.ResponseWriter, r *http.Request, def time.Duration) {
+	d, err := s.seconds(w, r, def)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	g := s.guards[guardTrace]
+	if !g.try(d) {
+		g.busy(w)
+		return
+	}
+	defer g.release()
+	attachment(w, "trace")
+	// tracecap starts the tracer before the first write, so ErrTracing
+	// arrives before any byte of the body.
+	if err := tracecap.Capture(r.Context(), w, d); err != nil {
+		if errors.Is(err, tracecap.ErrTracing) {
+			httpError(w, http.StatusConflict, "admin: an execution trace is already running in the process")
+			return
+		}
+		s.cfg.logger.Warn("admin: trace", "err", err)
+	}
+}
+
+// pprofSymbol maps program counters to function names, the protocol
+// go tool pprof uses for profiles without symbols: GET answers
+// "num_symbols: 1"; POST (or a GET query) holds "+"-separated addresses.
+func (s *Server) pprofSymbol(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	var in io.Reader = strings.NewReader(r.URL.RawQuery)
+	if r.Method == http.MethodPost {
+		in = http.MaxBytesReader(w, r.Body, 1<<20)
+	}
+	var out bytes.Buffer
+	out.WriteString("num_symbols: 1\n")
+	br := bufio.NewReader(in)
+	for {
+		word, err := br.ReadSlice('+')
+		if err == nil {
+			word = word[:len(word)-1]
+		}
+		if pc, perr := strconv.ParseUint(string(bytes.TrimSpace(word)), 0, 64); perr == nil && pc != 0 {
+			if f := runtime.FuncForPC(uintptr(pc)); f != nil {
+				fmt.Fprintf(&out, "%#x %s\n", pc, f.Name())
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+				httpError(w, http.StatusBadRequest, "admin: reading symbol request failed")
+				return
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+		}
+	}
+	_, _ = w.Write(out.Bytes())
+}
+
+// pprofCmdline serves the NUL-separated command line (only with WithCmdline).
+func (s *Server) pprofCmdline(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, strings.Join(os.Args, "\x00"))
+}
+
+// pprofNamed serves /debug/pprof/ (the index) and /debug/pprof/{name}.
+func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
+	name, _ := strings.CutPrefix(r.URL.Path, "/debug/pprof/")
+	if name == "" {
+		s.pprofIndex(w, r)
+		return
+	}
+	if name == "cmdline" && !s.cfg.cmdline {
+		httpError(w, http.StatusNotFound, "admin: cmdline is disabled (it may hold secrets); enable it with admin.WithCmdline")
+		return
+	}
+	p := pprof.Lookup(name)
+	if p == nil {
+		httpError(w, http.StatusNotFound, "admin: unknown profile")
+		return
+	}
+	if r.FormValue("seconds") != "" {
+		httpError(w, http.StatusBadRequest, "admin: delta profiles (seconds=) are not served; fetch the profile twice and use go tool pprof -diff_base")
+		return
+	}
+	debug, _ := strconv.Atoi(r.FormValue("debug"))
+	gc := r.FormValue("gc") != "" && r.FormValue("gc") != "0" && (name == "heap" || name == "allocs")
+	full := (name == "goroutine" || name == "goroutineleak") && debug >= 2
+	if full {
+		if n := runtime.NumGoroutine(); n > s.cfg.budget && r.FormValue("force") != "1" {
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+				"admin: %d goroutines exceed the dump budget of %d (a full dump stops the world about 50 ms per 10,000); add force=1, or use debug=1", n, s.cfg.budget))
+			return
+		}
+	}
+	var g *guard
+	switch {
+	case name == "goroutineleak":
+		g = s.guards[guardLeak] // runs a leak-detecting GC, and with debug=2 a full dump
+	case full:
+		g = s.guards[guardGoroutines]
+	case gc:
+		g = s.guards[guardHeapGC]
+	}
+	if g != nil {
+		if !g.try(time.Second) {
+			g.busy(w)
+			return
+		}
+		defer g.release()
+	}
+	if gc {
+		runtime.GC()
+	}
+	if debug > 0 {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		attachment(w, name)
+	}
+	if err := p.WriteTo(w, debug); err != nil {
+		s.cfg.logger.Warn("admin: write profile", "profile", name, "err", err)
+	}
+}
+
+var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>/debug/pprof/</title>
+<style>body{font-family:sans-serif;margin:1.5em}td{padding:.15em .8em}td.n{text-align:right}</style></head>
+<body><h1>/debug/pprof/</h1>
+<p>Profiles of this process. Append <code>?debug=1</code> for text; heap and allocs take <code>?gc=1</code>.</p>
+<table>
+<tr><th>count</th><th>profile</th><th></th></tr>
+{{range .Profiles}}<tr><td class="n">{{.Count}}</td><td><a href="{{.Href}}">{{.Name}}</a></td><td>{{.Doc}}</td></tr>
+{{end}}</table>
+<h2>Other routes</h2><ul>
+{{range .Routes}}<li><a href="{{.Pattern}}">{{.Pattern}}</a>: {{.Summary}}{{if .Expensive}} (expensive: one at a time){{end}}</li>
+{{end}}</ul></body></html>
+`))
+
+type indexProfile struct {
+	Name, Href, Doc string
+	Count           int
+}
+
+var profileDocs = map[string]string{
+	"allocs":        "sampled allocations since start",
+	"block":         "stack traces that blocked on synchronization (needs runtime.SetBlockProfileRate)",
+	"goroutine":     "stacks of every goroutine; debug=2 is the full dump (stops the world)",
+	"goroutineleak": "goroutines the GC proved blocked forever (runs a GC)",
+	"heap":          "sampled live objects; gc=1 runs a GC first",
+	"mutex":         "holders of contended mutexes (needs runtime.SetMutexProfileFraction)",
+	"threadcreate":  "stacks that created OS threads",
+}
+
+// pprofIndex lists every profile the runtime has (pprof.Profiles, so
+// goroutineleak appears when the toolchain provides it) and the other routes.
+// Cost: one count per profile, cheap.
+func (s *Server) pprofIndex(w http.ResponseWriter, r *http.Request) {
+	var ps []indexProfile
+	for _, p := range pprof.Profiles() {
+		ps = append(ps, indexProfile{Name: p.Name(), Href: p.Name() + "?debug=1", Doc: profileDocs[p.Name()], Count: p.Count()})
+	}
+	ps = append(ps,
+		indexProfile{Name: "profile", Href: "profile?seconds=30", Doc: "CPU profile; ?seconds=N (capped)"},
+		indexProfile{Name: "trace", Href: "trace?seconds=1", Doc: "execution trace; ?seconds=N (capped)"},
+	)
+	if s.cfg.cmdline {
+		ps = append(ps, indexProfile{Name: "cmdline", Href: "cmdline", Doc: "the command line"})
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := indexTmpl.Execute(w, struct {
+		Profiles []indexProfile
+		Routes   []Route
+	}{ps, s.Routes()}); err != nil {
+		s.cfg.logger.Warn("admin: index", "err", err)
+	}
+}

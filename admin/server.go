@@ -1,0 +1,328 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Route describes one registered route, as listed by [Server.Routes].
+type Route struct {
+	// Pattern is the [http.ServeMux] pattern.
+	Pattern string `json:"pattern"`
+	// Summary says what the route serves.
+	Summary string `json:"summary"`
+	// Expensive routes run at most one request at a time (others get 429).
+	Expensive bool `json:"expensive,omitempty"`
+}
+
+// Server is the admin HTTP server: its own [http.ServeMux] behind
+// authentication, never [http.DefaultServeMux]. Create it with [New].
+type Server struct {
+	cfg     config
+	auth    *authenticator
+	mux     *http.ServeMux
+	handler http.Handler
+	started time.Time
+
+	guards map[string]*guard
+
+	routesMu sync.Mutex
+	routes   []Route
+
+	mu       sync.Mutex
+	srv      *http.Server
+	ln       net.Listener
+	cancel   context.CancelFunc // cancels every request's context
+	serveErr chan error
+	closed   bool
+}
+
+// Guard names: one running request per name.
+const (
+	guardProfile    = "cpu profile"
+	guardTrace      = "trace"
+	guardGoroutines = "goroutine dump"
+	guardHeapGC     = "heap gc"
+	guardFlight     = "flight snapshot"
+	guardLeak       = "goroutine leak profile"
+)
+
+// New validates the options and builds the server without listening. It
+// refuses a non-loopback address without authentication unless
+// [WithInsecure] is given. Building costs nothing at run time: no goroutine
+// starts until [Server.Start].
+func New(opts ...Option) (*Server, error) {
+	c := config{
+		addr:        DefaultAddr,
+		maxDuration: 30 * time.Second,
+		budget:      10000,
+		getenv:      os.Getenv,
+	}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	if !c.tokenSet {
+		c.token = c.getenv(TokenEnv)
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	host, _, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		return nil, fmt.Errorf("admin: address %q: %w", c.addr, err)
+	}
+	s := &Server{cfg: c, auth: newAuthenticator(&c), mux: http.NewServeMux(), started: time.Now()}
+	if !isLoopback(host) && !s.auth.enabled() && len(c.middleware) == 0 && !c.insecure {
+		return nil, fmt.Errorf("admin: refusing to serve on non-loopback address %s without authentication "+
+			"(use WithBearerToken, WithBasicAuth, WithMiddleware or %s, or WithInsecure)", c.addr, TokenEnv)
+	}
+	if c.gatherer == nil {
+		reg := prometheus.NewRegistry()
+		_ = reg.Register(collectors.NewGoCollector())
+		_ = reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		s.cfg.gatherer = reg
+	}
+	s.guards = map[string]*guard{}
+	for _, n := range []string{guardProfile, guardTrace, guardGoroutines, guardHeapGC, guardFlight, guardLeak} {
+		s.guards[n] = &guard{name: n}
+	}
+	if err := s.register(); err != nil {
+		return nil, err
+	}
+	for _, e := range c.extra {
+		if err := s.handle(e.pattern, e.summary, false, e.h); err != nil {
+			return nil, err
+		}
+	}
+	var h http.Handler = s.mux
+	h = s.auth.wrap(h)
+	for i := len(c.middleware) - 1; i >= 0; i-- {
+		h = c.middleware[i](h)
+	}
+	s.handler = recoverer(c.logger, h)
+	return s, nil
+}
+
+// isLoopback reports whether host (from host:port) only accepts local
+// connections. Host names other than "localhost" are not resolved: they count
+// as non-loopback.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// register adds the built-in routes.
+func (s *Server) register() error {
+	metrics := promhttp.HandlerFor(s.cfg.gatherer, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(s.cfg.logger.Handler(), slog.LevelWarn),
+	})
+	routes := []struct {
+		pattern, summary string
+		expensive        bool
+		h                http.HandlerFunc
+	}{
+		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N, ?gc=1", false, s.pprofNamed},
+		{"/debug/pprof/profile", "CPU profile, ?seconds=N", true, s.pprofProfile},
+		{"/debug/pprof/trace", "execution trace, ?seconds=N", true, s.pprofTrace},
+		{"/debug/pprof/symbol", "symbolization for go tool pprof", false, s.pprofSymbol},
+		{"/metrics", "Prometheus metrics", false, metrics.ServeHTTP},
+		{"/healthz", "liveness: 200 ok, no work", false, s.healthz},
+		{"/debug/vitals", "start-up report and live state (JSON)", false, s.vitalsState},
+		{"/debug/vitals/goroutines", "goroutines grouped by stack; ?format=text|json|html", true, s.goroutines},
+		{"/debug/vitals/trace", "bounded execution trace, ?seconds=N; ?save=1 writes to the trace directory", true, s.vitalsTrace},
+		{"/debug/vitals/flight", "flight recorder snapshot, rate-limited; ?reason=", true, s.flight},
+	}
+	if s.cfg.cmdline {
+		routes = append(routes, struct {
+			pattern, summary string
+			expensive        bool
+			h                http.HandlerFunc
+		}{"/debug/pprof/cmdline", "command line of the process", false, s.pprofCmdline})
+	}
+	for _, r := range routes {
+		if err := s.handle(r.pattern, r.summary, r.expensive, r.h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle registers h; ServeMux panics on conflicting patterns, which becomes
+// an error here.
+func (s *Server) handle(pattern, summary string, expensive bool, h http.Handler) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("admin: register %q: %v", pattern, p)
+		}
+	}()
+	s.mux.Handle(pattern, h)
+	s.routesMu.Lock()
+	s.routes = append(s.routes, Route{Pattern: pattern, Summary: summary, Expensive: expensive})
+	s.routesMu.Unlock()
+	return nil
+}
+
+// Handle serves h at pattern behind the server's authentication, like
+// [WithHandler], after New: this is the hook for mounting a dashboard
+// ("/debug/vitals/") on a running server. It fails on a pattern that
+// conflicts with a registered one.
+func (s *Server) Handle(pattern string, h http.Handler) error {
+	if pattern == "" || h == nil {
+		return errors.New("admin: handle needs a pattern and a handler")
+	}
+	return s.handle(pattern, "mounted handler", false, h)
+}
+
+// Routes lists every registered route, sorted by pattern.
+func (s *Server) Routes() []Route {
+	s.routesMu.Lock()
+	out := append([]Route(nil), s.routes...)
+	s.routesMu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
+	return out
+}
+
+// Handler returns the authenticated handler of every route, for serving the
+// admin routes from a server of your own (on a port that is not public).
+// Requests are cut short when Shutdown or Close is called only if the server
+// was started with Start.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start listens on the configured address and serves in a new goroutine. A
+// bind failure (port taken, permission) is returned, so the caller can log
+// it and carry on without the admin server. Start after Start or Close
+// fails.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("admin: server closed")
+	}
+	if s.srv != nil {
+		return errors.New("admin: server already started")
+	}
+	ln, err := net.Listen("tcp", s.cfg.addr)
+	if err != nil {
+		return fmt.Errorf("admin: listen %s: %w", s.cfg.addr, err)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Long enough for the longest capped profile or trace.
+		WriteTimeout: s.cfg.maxDuration + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(s.cfg.logger.Handler(), slog.LevelWarn),
+		BaseContext:  func(net.Listener) context.Context { return base },
+	}
+	s.serveErr = make(chan error, 1)
+	srv := s.srv
+	go func() {
+		err := srv.Serve(ln)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.cfg.logger.Warn("admin: server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+		s.serveErr <- err
+	}()
+	s.cfg.logger.Info("admin: listening", "addr", ln.Addr().String(), "auth", s.auth.enabled() || len(s.cfg.middleware) > 0)
+	return nil
+}
+
+// Addr returns the address the server listens on (useful with port 0), or
+// the configured address before Start.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return s.ln.Addr().String()
+	}
+	return s.cfg.addr
+}
+
+// Shutdown stops accepting connections, cancels running profiles and traces
+// (they end early with what they captured) and waits for responses to finish
+// or ctx to end. It is safe to call on a server that never started.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srv, cancel := s.srv, s.cancel
+	s.closed = true
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("admin: shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close stops the server at once, dropping open connections. It is
+// idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	srv, cancel := s.srv, s.cancel
+	s.closed = true
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	cancel()
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("admin: close: %w", err)
+	}
+	return nil
+}
+
+// recoverer turns a panic in a handler into a logged 500, so a bug in an
+// admin route never takes the service down.
+func recoverer(l *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				buf := make([]byte, 8<<10)
+				buf = buf[:runtime.Stack(buf, false)]
+				l.Error("admin: handler panic", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(buf))
+				httpError(w, http.StatusInternalServerError, "admin: internal error")
+			}
+		}()
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// httpError writes a plain-text error. Messages never hold request data.
+func httpError(w http.ResponseWriter, code int, msg string) {
+	h := w.Header()
+	h.Del("Content-Disposition")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = fmt.Fprintln(w, msg)
+}

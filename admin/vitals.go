@@ -1,0 +1,334 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/govitals/vitals/stacks"
+	"github.com/govitals/vitals/tracecap"
+)
+
+// healthz answers "ok": no locks, no runtime calls, safe for frequent probes.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// liveSamples are read with runtime/metrics: no stop-the-world.
+var liveSamples = []struct{ key, name string }{
+	{"goroutines", "/sched/goroutines:goroutines"},
+	{"gomaxprocs", "/sched/gomaxprocs:threads"},
+	{"heap_objects_bytes", "/memory/classes/heap/objects:bytes"},
+	{"total_memory_bytes", "/memory/classes/total:bytes"},
+	{"heap_goal_bytes", "/gc/heap/goal:bytes"},
+	{"gc_cycles", "/gc/cycles/total:gc-cycles"},
+	{"memory_limit_bytes", "/gc/gomemlimit:bytes"},
+	{"gogc_percent", "/gc/gogc:percent"},
+}
+
+// liveState is the process's state now, from runtime/metrics (cheap: no
+// stop-the-world) plus the admin server's own.
+func (s *Server) liveState() map[string]any {
+	samples := make([]metrics.Sample, len(liveSamples))
+	for i, l := range liveSamples {
+		samples[i].Name = l.name
+	}
+	metrics.Read(samples)
+	st := map[string]any{
+		"time":           time.Now().UTC(),
+		"uptime_seconds": time.Since(s.started).Seconds(),
+		"go_version":     runtime.Version(),
+		"pid":            os.Getpid(),
+	}
+	for i, l := range liveSamples {
+		if samples[i].Value.Kind() == metrics.KindUint64 {
+			st[l.key] = samples[i].Value.Uint64()
+		}
+	}
+	if rec := s.cfg.recorder; rec != nil {
+		st["flight_recorder"] = map[string]any{"running": rec.Running()}
+	}
+	if d := s.cfg.traceDir; d != nil {
+		files, bytes := d.Usage()
+		st["trace_dir"] = map[string]any{"path": d.Path(), "files": files, "bytes": bytes}
+	}
+	for _, n := range s.cfg.state {
+		st[n.name] = safeCall(n.f)
+	}
+	return st
+}
+
+// safeCall calls a user's provider, turning a panic into an error value.
+func safeCall(f func() any) (v any) {
+	defer func() {
+		if p := recover(); p != nil {
+			v = map[string]string{"error": fmt.Sprintf("provider panicked: %v", p)}
+		}
+	}()
+	return f()
+}
+
+// vitalsState serves {"report": ..., "state": ..., "routes": [...]} as JSON.
+// Cost: one runtime/metrics read plus the providers.
+func (s *Server) vitalsState(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"state": s.liveState(), "routes": s.Routes()}
+	if s.cfg.report != nil {
+		out["report"] = safeCall(s.cfg.report)
+	}
+	writeJSON(w, out)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "admin: encoding json failed")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// format picks text, json or html from ?format= or the Accept header.
+func format(r *http.Request) string {
+	switch f := r.FormValue("format"); f {
+	case "text", "json", "html":
+		return f
+	}
+	acc := r.Header.Get("Accept")
+	switch {
+	case strings.Contains(acc, "text/html"):
+		return "html"
+	case strings.Contains(acc, "application/json"):
+		return "json"
+	}
+	return "text"
+}
+
+// goroutines dumps every goroutine (a stop-the-world of about 50 ms per
+// 10,000 goroutines, refused above the budget without force=1) and serves
+// them grouped by stack.
+func (s *Server) goroutines(w http.ResponseWriter, r *http.Request) {
+	n := runtime.NumGoroutine()
+	if n > s.cfg.budget && r.FormValue("force") != "1" {
+		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+			"admin: %d goroutines exceed the dump budget of %d (a full dump stops the world about 50 ms per 10,000); add force=1", n, s.cfg.budget))
+		return
+	}
+	g := s.guards[guardGoroutines]
+	if !g.try(time.Second) {
+		g.busy(w)
+		return
+	}
+	defer g.release()
+	var dump bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&dump, 2); err != nil {
+		httpError(w, http.StatusInternalServerError, "admin: goroutine dump failed")
+		return
+	}
+	if r.Context().Err() != nil {
+		return // the client left during the dump: skip the grouping work
+	}
+	groups, err := stacks.GroupReader(&dump)
+	if err != nil && len(groups) == 0 {
+		s.cfg.logger.Warn("admin: parse goroutine dump", "err", err)
+		httpError(w, http.StatusInternalServerError, "admin: parsing the goroutine dump failed")
+		return
+	}
+	total := 0
+	for _, gr := range groups {
+		total += gr.Count
+	}
+	page := groupsPage{Total: total, Groups: groups, Time: time.Now().UTC()}
+	switch format(r) {
+	case "json":
+		writeJSON(w, page)
+	case "html":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := groupsTmpl.Execute(w, page); err != nil {
+			s.cfg.logger.Warn("admin: goroutines page", "err", err)
+		}
+	default:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_ = page.writeText(w)
+	}
+}
+
+type groupsPage struct {
+	Total  int             `json:"total"`
+	Time   time.Time       `json:"time"`
+	Groups []*stacks.Group `json:"groups"`
+}
+
+func statesText(g *stacks.Group) string {
+	var b strings.Builder
+	for st, n := range g.States {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		if len(g.States) > 1 {
+			fmt.Fprintf(&b, "%d ", n)
+		}
+		b.WriteString(st)
+	}
+	if g.MaxWait > 0 {
+		if g.MinWait == g.MaxWait {
+			fmt.Fprintf(&b, ", %d minutes", g.MaxWait)
+		} else {
+			fmt.Fprintf(&b, ", %d-%d minutes", g.MinWait, g.MaxWait)
+		}
+	}
+	return b.String()
+}
+
+func frameText(f stacks.Frame) string {
+	if f.File == "" {
+		return f.Func
+	}
+	return fmt.Sprintf("%s\n        %s:%d", f.Func, f.File, f.Line)
+}
+
+func (p groupsPage) writeText(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%d goroutines in %d groups\n", p.Total, len(p.Groups))
+	for _, g := range p.Groups {
+		fmt.Fprintf(&b, "\n%d [%s]\n", g.Count, statesText(g))
+		for _, f := range g.Frames {
+			fmt.Fprintf(&b, "    %s\n", frameText(f))
+		}
+		if g.CreatedBy != nil {
+			fmt.Fprintf(&b, "    created by %s\n", frameText(*g.CreatedBy))
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+var groupsTmpl = template.Must(template.New("groups").Funcs(template.FuncMap{
+	"states": statesText,
+	"base":   filepath.Base,
+}).Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>goroutines</title>
+<style>body{font-family:sans-serif;margin:1.5em}summary{cursor:pointer}pre{margin:.3em 0 1em 1.5em}.n{font-weight:bold}</style></head>
+<body><h1>{{.Total}} goroutines in {{len .Groups}} groups</h1>
+{{range .Groups}}<details><summary><span class="n">{{.Count}}</span> [{{states .}}] {{with index .Frames 0}}{{.Func}}{{end}}</summary>
+<pre>{{range .Frames}}{{.Func}}
+    {{.File}}:{{.Line}}
+{{end}}{{with .CreatedBy}}created by {{.Func}}
+    {{.File}}:{{.Line}}{{end}}</pre></details>
+{{end}}</body></html>
+`))
+
+// vitalsTrace captures a bounded execution trace (?seconds=, default 5,
+// capped) to the response, or with ?save=1 into the trace directory,
+// answering with the file's name and size as JSON.
+func (s *Server) vitalsTrace(w http.ResponseWriter, r *http.Request) {
+	if r.FormValue("save") != "1" {
+		s.traceTo(w, r, 5*time.Second)
+		return
+	}
+	if s.cfg.traceDir == nil {
+		httpError(w, http.StatusNotFound, "admin: no trace directory configured (admin.WithTraceDir)")
+		return
+	}
+	d, err := s.seconds(w, r, 5*time.Second)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	g := s.guards[guardTrace]
+	if !g.try(d) {
+		g.busy(w)
+		return
+	}
+	defer g.release()
+	path, err := tracecap.CaptureToDir(r.Context(), s.cfg.traceDir, "http", d)
+	switch {
+	case errors.Is(err, tracecap.ErrTracing):
+		httpError(w, http.StatusConflict, "admin: an execution trace is already running in the process")
+		return
+	case errors.Is(err, tracecap.ErrDirFull):
+		httpError(w, http.StatusInsufficientStorage, "admin: the trace outgrew the trace directory's byte cap; use fewer seconds")
+		return
+	case err != nil:
+		s.cfg.logger.Warn("admin: trace to dir", "err", err)
+		httpError(w, http.StatusInternalServerError, "admin: writing the trace failed")
+		return
+	}
+	info, err := os.Stat(path)
+	size := int64(0)
+	if err == nil {
+		size = info.Size()
+	}
+	writeJSON(w, map[string]any{"file": filepath.Base(path), "bytes": size, "seconds": d.Seconds()})
+}
+
+// flight snapshots the flight recorder (rate-limited by the recorder) and
+// answers with the trace; with a directory configured the snapshot is also
+// kept there and its name is in the X-Vitals-Snapshot header.
+func (s *Server) flight(w http.ResponseWriter, r *http.Request) {
+	rec := s.cfg.recorder
+	if rec == nil || !rec.Running() {
+		httpError(w, http.StatusNotFound, "admin: flight recorder not running")
+		return
+	}
+	g := s.guards[guardFlight]
+	if !g.try(time.Second) {
+		g.busy(w)
+		return
+	}
+	defer g.release()
+	reason := r.FormValue("reason")
+	if reason == "" {
+		reason = "http"
+	}
+	if len(reason) > 200 {
+		reason = reason[:200]
+	}
+	if rec.Dir() == nil {
+		var buf bytes.Buffer
+		if _, err := rec.SnapshotTo(&buf, reason); err != nil {
+			s.snapshotError(w, err)
+			return
+		}
+		attachment(w, "flight.trace")
+		_, _ = w.Write(buf.Bytes())
+		return
+	}
+	snap, err := rec.Snapshot(reason)
+	if err != nil {
+		s.snapshotError(w, err)
+		return
+	}
+	f, err := os.Open(snap.Path)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "admin: snapshot written but rotated away before it could be served")
+		return
+	}
+	defer f.Close()
+	w.Header().Set("X-Vitals-Snapshot", filepath.Base(snap.Path))
+	attachment(w, filepath.Base(snap.Path))
+	_, _ = io.Copy(w, f)
+}
+
+func (s *Server) snapshotError(w http.ResponseWriter, err error) {
+	var rl *tracecap.RateLimitError
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", fmt.Sprint(int((rl.RetryAfter+time.Second-1)/time.Second)))
+		httpError(w, http.StatusTooManyRequests, "admin: flight snapshots are rate-limited; retry later")
+		return
+	}
+	s.cfg.logger.Warn("admin: flight snapshot", "err", err)
+	httpError(w, http.StatusInternalServerError, "admin: flight snapshot failed")
+}
