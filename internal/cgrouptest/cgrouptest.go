@@ -83,7 +83,7 @@ func available() error {
 
 // Group is a v1 cgroup in the cpu and memory hierarchies.
 type Group struct {
-	name string // vitals-test-<random>
+	rel string // vitals-test-<random>[/sub-<random>...]
 }
 
 // New creates /sys/fs/cgroup/{cpu,memory}/vitals-test-<random> with a CFS
@@ -92,7 +92,22 @@ type Group struct {
 // kills what is left in the group and removes it. Call [Require] first.
 func New(t testing.TB, cpus float64, memBytes uint64) *Group {
 	t.Helper()
-	g := &Group{name: "vitals-test-" + strconv.FormatUint(rand.Uint64(), 36)}
+	return create(t, "vitals-test-"+strconv.FormatUint(rand.Uint64(), 36), cpus, memBytes)
+}
+
+// Sub creates a child group of g with its own limits (same rules as
+// [New]), for tests where a parent's limit is lower than the leaf's. Its
+// cleanup runs before g's. v1 rejects a CFS quota above the parent's
+// (EINVAL), so give the leaf cpus 0 (no quota) to model "only a parent
+// limits CPU"; a larger memory limit is accepted.
+func (g *Group) Sub(t testing.TB, cpus float64, memBytes uint64) *Group {
+	t.Helper()
+	return create(t, g.rel+"/sub-"+strconv.FormatUint(rand.Uint64(), 36), cpus, memBytes)
+}
+
+func create(t testing.TB, rel string, cpus float64, memBytes uint64) *Group {
+	t.Helper()
+	g := &Group{rel: rel}
 	for _, d := range []string{g.CPUDir(), g.MemoryDir()} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatalf("cgrouptest: %v", err)
@@ -121,18 +136,19 @@ func (g *Group) write(t testing.TB, dir, file, value string) {
 	}
 }
 
-// Name is the group's directory name, vitals-test-<random>.
-func (g *Group) Name() string { return g.name }
+// Name is the group's directory name, vitals-test-<random> (sub-<random>
+// for a [Group.Sub]).
+func (g *Group) Name() string { return filepath.Base(g.rel) }
 
 // Path is the group's cgroup path as /proc/<pid>/cgroup shows it for a
-// process inside it (without a cgroup namespace): "/" + Name.
-func (g *Group) Path() string { return "/" + g.name }
+// process inside it (without a cgroup namespace), e.g. /vitals-test-x.
+func (g *Group) Path() string { return "/" + g.rel }
 
 // CPUDir is the group's directory in the cpu hierarchy.
-func (g *Group) CPUDir() string { return filepath.Join(cpuRoot, g.name) }
+func (g *Group) CPUDir() string { return filepath.Join(cpuRoot, g.rel) }
 
 // MemoryDir is the group's directory in the memory hierarchy.
-func (g *Group) MemoryDir() string { return filepath.Join(memoryRoot, g.name) }
+func (g *Group) MemoryDir() string { return filepath.Join(memoryRoot, g.rel) }
 
 // Command returns an [exec.Cmd] that runs name with args inside the group:
 // a /bin/sh writes its own pid to both groups' cgroup.procs and then execs
