@@ -864,3 +864,44 @@ func FuzzGODEBUGValue(f *testing.F) {
 }
 
 func runtimeGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
+
+// TestPlanOverCgroupFixtures runs Plan over every fixture tree of the
+// cgroup package: whatever the layout (garbage, missing files, paths
+// outside the namespace), the report is complete and sane.
+func TestPlanOverCgroupFixtures(t *testing.T) {
+	cleanEnv(t)
+	dirs, err := filepath.Glob(filepath.Join("cgroup", "testdata", "layouts", "*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no cgroup fixture layouts (%v)", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			rt := newFake(8, 8)
+			r, err := Plan(withRuntime(rt), WithCgroupRoot(dir), withBuildInfo())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Decisions) != 4 {
+				t.Fatalf("%d decisions, want 4:\n%s", len(r.Decisions), r)
+			}
+			if r.GOMAXPROCS < 1 || r.GOMAXPROCS > 8 {
+				t.Errorf("GOMAXPROCS %d outside [1, 8]", r.GOMAXPROCS)
+			}
+			if q := r.Cgroup.CPU; q.Limited && q.Quota >= 2 && float64(r.GOMAXPROCS) > math.Ceil(q.Quota) {
+				t.Errorf("GOMAXPROCS %d above the quota %g", r.GOMAXPROCS, q.Quota)
+			}
+			if m := r.Cgroup.Memory; m.Limited && uint64(r.GOMEMLIMIT) > m.Max {
+				t.Errorf("GOMEMLIMIT %d above memory max %d", r.GOMEMLIMIT, m.Max)
+			}
+			if !r.Cgroup.Memory.Limited && r.GOMEMLIMIT != math.MaxInt64 {
+				t.Errorf("GOMEMLIMIT %d without a memory limit", r.GOMEMLIMIT)
+			}
+			if len(rt.calls) != 0 {
+				t.Errorf("Plan called %v", rt.calls)
+			}
+			if s := r.String(); !strings.Contains(s, "GOMAXPROCS") {
+				t.Errorf("text report lacks GOMAXPROCS:\n%s", s)
+			}
+		})
+	}
+}
