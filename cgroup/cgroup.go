@@ -1,9 +1,8 @@
-// Package cgroup reports the CPU and memory limits that really apply to the
-// current process, read from Linux control groups (v1, v2 and hybrid).
-//
 // CONTRACT FILE: the exported API below is what other vitals packages code
 // against. The cgroup owner implements it and may add to it, but must not
 // rename or remove what is here without telling the integrator.
+// The package documentation is in doc.go.
+
 package cgroup
 
 import (
@@ -104,8 +103,11 @@ type config struct {
 
 // Read reports the effective limits of the current process. It never fails:
 // what it cannot learn is reported in the Unknown fields and Warnings.
-// Cost: a handful of small file reads (tens of microseconds); no allocation
-// beyond the result.
+// Cost: reads /proc/self/cgroup, /proc/self/mountinfo and two or three
+// small files per visible cgroup level, with raw open/read/close, plus one
+// sched_getaffinity: about 150 µs and 15 KiB of garbage on a 2-core VM,
+// most of it the kernel generating mountinfo (see BenchmarkRead). Call it
+// once at start-up or on a slow ticker, not per request.
 func Read(opts ...Option) (l Limits) {
 	defer func() {
 		// A bug here must never take the service down at start-up.
@@ -146,6 +148,9 @@ func Read(opts ...Option) (l Limits) {
 }
 
 // WithRoot reads /proc and /sys below dir instead of "/" (fixture trees).
+// Below any root other than "/", [CPU.Affinity] is counted from the tree's
+// cpuset files (v2 cpuset.cpus.effective, v1 cpuset.effective_cpus or
+// cpuset.cpus) instead of sched_getaffinity.
 func WithRoot(dir string) Option { return optionFunc(func(c *config) { c.root = dir }) }
 
 // Stats are the live counters of the process's cgroup.
@@ -212,8 +217,10 @@ func NewStatReader(opts ...Option) (*StatReader, error) {
 	return r, errors.Join(errs...)
 }
 
-// Read fills s. It does not allocate (except to build an error).
-// Cost: one pread per open file (a few microseconds each).
+// Read fills s, clearing it first. It does not allocate (except to build
+// an error) and takes a mutex. Cost: one pread per open file, about
+// 1.3 µs each here (see BenchmarkStatReaderRead). A file that fails to
+// read or parse leaves its Have* field false and is named in the error.
 func (r *StatReader) Read(s *Stats) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -265,4 +272,17 @@ func (r *StatReader) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// String returns "unknown", "v1", "v2" or "hybrid".
+func (v Version) String() string {
+	switch v {
+	case V1:
+		return "v1"
+	case V2:
+		return "v2"
+	case Hybrid:
+		return "hybrid"
+	}
+	return "unknown"
 }
