@@ -234,8 +234,9 @@ func (r *StatReader) Read(s *Stats) error {
 		if err != nil {
 			errCPU = &fs.PathError{Op: "pread", Path: r.cpuPath, Err: err}
 		} else {
-			s.HaveCPU = parseCPUStat(r.buf[:n], s)
-			if !s.HaveCPU {
+			var valid bool
+			s.HaveCPU, valid = parseCPUStat(r.buf[:n], s)
+			if !valid {
 				errCPU = &fs.PathError{Op: "parse", Path: r.cpuPath, Err: errMalformed}
 			}
 		}

@@ -109,6 +109,10 @@ func TestReadLayouts(t *testing.T) {
 			want: v2ns(CPU{}, Memory{}),
 		},
 		{
+			name: "v2-host-root", // no limit files by design: unlimited, not unknown
+			want: v2ns(CPU{}, Memory{}),
+		},
+		{
 			name: "v2-systemd",
 			want: Limits{
 				Version:    V2,

@@ -168,8 +168,9 @@ func FuzzParseCPUList(f *testing.F) {
 }
 
 // refCPUStat is the obvious, allocating parser parseCPUStat must agree with.
-func refCPUStat(b []byte) (Stats, bool) {
+func refCPUStat(b []byte) (Stats, bool, bool) {
 	var s Stats
+	valid := false
 	var havePeriods, haveNS, haveUS bool
 	var ns, us uint64
 	for line := range strings.SplitSeq(string(b), "\n") {
@@ -181,6 +182,7 @@ func refCPUStat(b []byte) (Stats, bool) {
 		if err != nil {
 			continue
 		}
+		valid = true
 		switch k {
 		case "nr_periods":
 			s.Periods, havePeriods = n, true
@@ -193,7 +195,7 @@ func refCPUStat(b []byte) (Stats, bool) {
 		}
 	}
 	if !havePeriods {
-		return Stats{}, false
+		return Stats{}, false, valid
 	}
 	switch {
 	case haveNS:
@@ -204,7 +206,7 @@ func refCPUStat(b []byte) (Stats, bool) {
 			s.ThrottledTime = 1<<63 - 1
 		}
 	}
-	return s, true
+	return s, true, true
 }
 
 func FuzzParseCPUStat(f *testing.F) {
@@ -212,10 +214,10 @@ func FuzzParseCPUStat(f *testing.F) {
 	f.Add([]byte("usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\nnr_periods 500\nnr_throttled 42\nthrottled_usec 1500000\nnr_bursts 0\nburst_usec 0\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got Stats
-		ok := parseCPUStat(b, &got)
-		want, wantOK := refCPUStat(b)
-		if ok != wantOK || (ok && got != want) {
-			t.Fatalf("parseCPUStat(%q) = %+v, %v; reference says %+v, %v", b, got, ok, want, wantOK)
+		ok, valid := parseCPUStat(b, &got)
+		want, wantOK, wantValid := refCPUStat(b)
+		if ok != wantOK || valid != wantValid || (ok && got != want) {
+			t.Fatalf("parseCPUStat(%q) = %+v, %v, %v; reference says %+v, %v, %v", b, got, ok, valid, want, wantOK, wantValid)
 		}
 	})
 }

@@ -214,6 +214,13 @@ func layouts() map[string]files {
 		)
 		l["v2-parent-lower"] = f
 	}
+	// A process in the root cgroup of a v2 host: the root has no limit
+	// files and no cgroup.type, and its cpu.stat has no CFS counters.
+	l["v2-host-root"] = set(v2At("/"),
+		"sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n",
+		"sys/fs/cgroup/cgroup.subtree_control", "cpu memory pids\n",
+		"sys/fs/cgroup/cpu.stat", "usage_usec 9000\nuser_usec 8000\nsystem_usec 1000\n",
+	)
 	// The process's cgroup is outside its cgroup namespace: no mount can
 	// reach it.
 	l["v2-outside-namespace"] = set(v2ns("100000 100000\n", n(mib)), "proc/self/cgroup", "0::/../../init.scope\n")

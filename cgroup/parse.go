@@ -254,8 +254,10 @@ func parseCPUList(b []byte) (int, error) {
 
 // parseCPUStat parses cpu.stat into s without allocating. It understands
 // v1 (throttled_time, ns) and v2 (throttled_usec, µs) and ignores other
-// keys. It reports whether nr_periods was present.
-func parseCPUStat(b []byte, s *Stats) bool {
+// keys. cfs reports whether nr_periods was present (v2 without the cpu
+// controller has only usage_usec and friends); valid whether any line was
+// a well-formed "key value".
+func parseCPUStat(b []byte, s *Stats) (cfs, valid bool) {
 	var periods, throttled, ns, us uint64
 	var havePeriods, haveNS, haveUS bool
 	for len(b) > 0 {
@@ -274,6 +276,7 @@ func parseCPUStat(b []byte, s *Stats) bool {
 		if !ok {
 			continue
 		}
+		valid = true
 		switch string(key) { // no allocation: the compiler compares in place
 		case "nr_periods":
 			periods, havePeriods = v, true
@@ -286,7 +289,7 @@ func parseCPUStat(b []byte, s *Stats) bool {
 		}
 	}
 	if !havePeriods {
-		return false
+		return false, valid
 	}
 	s.Periods = periods
 	s.ThrottledPeriods = throttled
@@ -298,7 +301,7 @@ func parseCPUStat(b []byte, s *Stats) bool {
 	default:
 		s.ThrottledTime = 0
 	}
-	return true
+	return true, true
 }
 
 // satDuration returns v*unit nanoseconds, saturating at the maximum Duration.

@@ -46,6 +46,10 @@ func TestStatReaderLayouts(t *testing.T) {
 			wantCPU: "/sys/fs/cgroup/cpu.stat", wantMem: "/sys/fs/cgroup/memory.current",
 		},
 		{layout: "garbage-mountinfo"}, // no mount: nothing, no error
+		{
+			layout:  "v2-host-root", // cpu.stat without CFS counters, no memory.current: nothing, no error
+			wantCPU: "/sys/fs/cgroup/cpu.stat",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.layout, func(t *testing.T) {
