@@ -414,7 +414,7 @@ func (w *Watchdog) sampleLocked(now time.Time) *Report {
 	}
 	w.streak = 0
 	slack := w.st.Threshold - base
-	if 2*(lo-w.first) < slack {
+	if !w.st.Suspected && 2*(lo-w.first) < slack {
 		// Flat excess: a new steady level, unless it keeps happening.
 		if w.winIdx-w.lastRise > w.c.raiseDecay {
 			w.raises = 0

@@ -1,0 +1,294 @@
+package leak
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/govitals/vitals/stacks"
+)
+
+// simDump builds a synthetic dump: base goroutines serving requests and
+// extra goroutines parked in a leaky handler.
+func simDump(base, extra int) *stacks.Dump {
+	d := &stacks.Dump{}
+	id := uint64(1)
+	add := func(n int, state string, fn string) {
+		for range n {
+			d.Goroutines = append(d.Goroutines, &stacks.Goroutine{
+				ID: id, State: state,
+				Frames:    []stacks.Frame{{Func: fn, Pkg: "example.com/svc", File: "/svc/" + fn + ".go", Line: 10}},
+				CreatedBy: &stacks.Frame{Func: "example.com/svc.accept", Pkg: "example.com/svc", File: "/svc/a.go", Line: 3},
+			})
+			id++
+		}
+	}
+	add(base, "IO wait", "example.com/svc.serve")
+	add(extra, "chan send", "example.com/svc.leakyHandler.func1")
+	return d
+}
+
+type simResult struct {
+	reports []Report
+	state   WatchdogState
+	dumps   []time.Time
+}
+
+// simulate drives a watchdog with a synthetic goroutine count series
+// (one sample per 10 s for the given duration). leak(i) is the part of
+// count(i) that sits in the leaky stack.
+func simulate(t *testing.T, dur time.Duration, count func(i int) int, leak func(i int) int, opts ...WatchdogOption) simResult {
+	t.Helper()
+	var res simResult
+	i := 0
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	opts = append([]WatchdogOption{
+		withCount(func() int { return count(i) }),
+		withDump(func() (*stacks.Dump, error) {
+			res.dumps = append(res.dumps, now)
+			l := 0
+			if leak != nil {
+				l = leak(i)
+			}
+			return simDump(count(i)-l, l), nil
+		}),
+		OnReport(func(r Report) { res.reports = append(res.reports, r) }),
+	}, opts...)
+	w, err := NewWatchdog(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ; now.Sub(start) < dur; i++ {
+		w.tick(now)
+		now = now.Add(DefaultSampleEvery)
+	}
+	res.state = w.State()
+	return res
+}
+
+func perMinute(i int) float64 { return float64(i) * 10 / 60 } // sample index -> minutes
+
+func noise(seed uint64) func() int {
+	r := rand.New(rand.NewPCG(seed, seed))
+	return func() int { return r.IntN(21) - 10 }
+}
+
+func TestWatchdogSimulations(t *testing.T) {
+	const base = 500
+	n := noise(1)
+	tests := []struct {
+		name      string
+		dur       time.Duration
+		count     func(i int) int
+		leak      func(i int) int
+		wantLeak  bool
+		within    time.Duration // first report no later than this
+		wantRebas uint64
+	}{
+		{
+			name:  "steady with noise",
+			dur:   6 * time.Hour,
+			count: func(int) int { return base + n() },
+		},
+		{
+			name: "slow ramp: 4 goroutines a minute after 30 minutes",
+			dur:  6 * time.Hour,
+			count: func(i int) int {
+				return base + n() + int(max(0, 4*(perMinute(i)-30)))
+			},
+			leak:     func(i int) int { return int(max(0, 4*(perMinute(i)-30))) },
+			wantLeak: true,
+			within:   3 * time.Hour,
+		},
+		{
+			name: "fast ramp: 40 a minute",
+			dur:  2 * time.Hour,
+			count: func(i int) int {
+				return base + n() + int(max(0, 40*(perMinute(i)-30)))
+			},
+			leak:     func(i int) int { return int(max(0, 40*(perMinute(i)-30))) },
+			wantLeak: true,
+			within:   time.Hour,
+		},
+		{
+			name: "sawtooth load, 4 minute period",
+			dur:  6 * time.Hour,
+			count: func(i int) int {
+				return base + n() + int(400*math.Mod(perMinute(i), 4)/4)
+			},
+		},
+		{
+			name: "sawtooth load, 10 minute period",
+			dur:  6 * time.Hour,
+			count: func(i int) int {
+				return base + n() + int(400*math.Mod(perMinute(i), 10)/10)
+			},
+		},
+		{
+			name: "bursts that drain",
+			dur:  6 * time.Hour,
+			count: func(i int) int {
+				if i%120 < 3 { // 30 s of 3000 extra every 20 minutes
+					return base + 3000 + n()
+				}
+				return base + n()
+			},
+		},
+		{
+			name: "step up to a new steady level",
+			dur:  6 * time.Hour,
+			count: func(i int) int {
+				if perMinute(i) > 60 {
+					return 1500 + n()
+				}
+				return base + n()
+			},
+			wantRebas: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := simulate(t, tt.dur, tt.count, tt.leak)
+			if got := len(res.reports) > 0; got != tt.wantLeak {
+				t.Fatalf("reported: %v, want %v (state %+v, first %v)", got, tt.wantLeak, res.state, firstReport(res))
+			}
+			if tt.wantRebas != 0 && res.state.Rebaselines != tt.wantRebas {
+				t.Errorf("rebaselines %d, want %d", res.state.Rebaselines, tt.wantRebas)
+			}
+			if !tt.wantLeak {
+				if res.state.Suspected {
+					t.Errorf("state says suspected: %+v", res.state)
+				}
+				return
+			}
+			r := res.reports[0]
+			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			if late := r.Time.Sub(start); late > tt.within {
+				t.Errorf("first report after %v, want within %v", late, tt.within)
+			}
+			if len(r.Grew) == 0 || r.Grew[0].Group.Frames[0].Func != "example.com/svc.leakyHandler.func1" {
+				t.Fatalf("report does not lead with the leaky stack: %s", r)
+			}
+			if r.Grew[0].After-r.Grew[0].Before <= 0 {
+				t.Errorf("leaky group did not grow: %s", r)
+			}
+			if r.Current <= r.Threshold || r.Threshold <= r.Baseline {
+				t.Errorf("inconsistent report numbers: %+v", r)
+			}
+			if !res.state.Suspected || res.state.Reports == 0 || res.state.Last == nil {
+				t.Errorf("state does not show the suspicion: %+v", res.state)
+			}
+		})
+	}
+}
+
+func firstReport(r simResult) string {
+	if len(r.reports) == 0 {
+		return "none"
+	}
+	return r.reports[0].String()
+}
+
+func TestWatchdogDumpLimits(t *testing.T) {
+	ramp := func(i int) int { return 500 + int(max(0, 40*(perMinute(i)-30))) }
+	leak := func(i int) int { return int(max(0, 40*(perMinute(i)-30))) }
+
+	t.Run("rate limited", func(t *testing.T) {
+		res := simulate(t, 4*time.Hour, ramp, leak, DumpAtMostEvery(time.Hour))
+		if res.state.DumpsSkipped == 0 || res.state.Reports < 3 {
+			t.Fatalf("want several reports, some without a dump: %+v", res.state)
+		}
+		// dumps[0] is the baseline dump; suspicion dumps are >= 1h apart.
+		for i := 2; i < len(res.dumps); i++ {
+			if gap := res.dumps[i].Sub(res.dumps[i-1]); gap < time.Hour {
+				t.Errorf("dumps %v apart, limit 1h", gap)
+			}
+		}
+		var skipped int
+		for _, r := range res.reports {
+			if strings.HasPrefix(r.DumpSkipped, "rate-limited") {
+				skipped++
+			}
+		}
+		if skipped == 0 {
+			t.Errorf("no report says it was rate-limited")
+		}
+	})
+	t.Run("too many goroutines", func(t *testing.T) {
+		res := simulate(t, 2*time.Hour, ramp, leak, MaxDumpGoroutines(400))
+		if len(res.dumps) != 0 {
+			t.Errorf("%d dumps taken above the limit", len(res.dumps))
+		}
+		if len(res.reports) == 0 || !strings.Contains(res.reports[0].DumpSkipped, "above the dump limit of 400") {
+			t.Errorf("report does not say why there is no dump: %v", firstReport(res))
+		}
+	})
+}
+
+func TestWatchdogStartClose(t *testing.T) {
+	var logs bytes.Buffer
+	w, err := NewWatchdog(SampleEvery(time.Millisecond), WarmUp(0), WindowSamples(2),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(ctx); err == nil {
+		t.Error("second Start succeeded")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for w.State().Baseline == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	st := w.State()
+	if st.Baseline <= 0 || st.Current <= 0 || st.Samples < 2 {
+		t.Errorf("no baseline learned from the real count: %+v", st)
+	}
+	if !strings.Contains(logs.String(), "baseline learned") {
+		t.Errorf("baseline not logged: %q", logs.String())
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := w.Start(ctx); err == nil {
+		t.Error("Start after Close succeeded")
+	}
+}
+
+func TestWatchdogSurvivesPanics(t *testing.T) {
+	calls := 0
+	w, err := NewWatchdog(WarmUp(0), WindowSamples(1), SuspectAfter(1), Slack(0, 0),
+		withCount(func() int { calls++; return 10 * calls }),
+		withDump(func() (*stacks.Dump, error) { panic("dump exploded") }),
+		OnReport(func(Report) { panic("callback exploded") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		w.tick(time.Unix(int64(i), 0)) // must not panic
+	}
+	if w.State().Samples == 0 {
+		t.Error("no samples taken")
+	}
+}
+
+func TestNewWatchdogRejectsBadOptions(t *testing.T) {
+	for _, o := range []WatchdogOption{SampleEvery(0), WindowSamples(0), SuspectAfter(0), Slack(-1, 0), Slack(1, math.NaN())} {
+		if _, err := NewWatchdog(o); err == nil || !strings.HasPrefix(err.Error(), "leak: watchdog: ") {
+			t.Errorf("NewWatchdog accepted a bad option: %v", err)
+		}
+	}
+}
