@@ -2,6 +2,7 @@ package gctrace
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -49,15 +50,22 @@ type Reader struct {
 	stats   Stats
 	forced  bool // a "GC forced" line is waiting for its gc line
 	err     error
-	// held is a damaged gc line, newline included, kept until the next
-	// line shows whether the program's output split it; join is scratch
-	// space to try putting it back together.
-	held, join []byte
-	holding    bool
+	// held is a damaged line starting with "gc ", newline included, kept
+	// until a later line shows whether the program's output split it;
+	// pending holds the program's lines read meanwhile (they go out
+	// after held's tail, in order); join is scratch space for repair.
+	held, pending, join []byte
+	pendingLines        int
+	holding             bool
+	heldMalformed       bool // held starts like a gc line: "gc " and a digit
 }
 
-// maxHeld bounds the damaged line the Reader keeps for repair.
-const maxHeld = 1 << 10
+// maxHeld bounds each line kept for repair and the program lines held back
+// meanwhile; maxPending bounds their number.
+const (
+	maxHeld    = 1 << 10
+	maxPending = 4
+)
 
 // NewReader returns a Reader reading r. Options that do not concern reading
 // are ignored. It allocates the 64 KiB line buffer.
@@ -100,15 +108,23 @@ func (r *Reader) Next() (Record, error) {
 		}
 		r.stats.Lines++
 		body := trimEOL(line)
+		kind, malformed := parseLine(body, &rec)
 		if r.holding {
-			if r.repair(body, &rec.Cycle) {
+			if kind == 0 && len(body) <= maxHeld && r.repair(body, &rec.Cycle) {
 				rec.Kind = KindGC
 				rec.Line = r.stats.Lines
 				return r.emit(rec), nil
 			}
+			if kind == 0 && !malformed && r.err == nil && r.pendingLines < maxPending && len(r.pending)+len(line) <= maxHeld {
+				// Perhaps one of several program lines written in
+				// the middle of the held gc line.
+				r.pending = append(r.pending, line...)
+				r.pendingLines++
+				r.stats.Other++
+				continue
+			}
 			r.flushHeld()
 		}
-		kind, malformed := parseLine(body, &rec)
 		if kind == 0 && !malformed {
 			if k := gcStart(body); k > 0 && parseGC(body[k:], &rec.Cycle) {
 				kind = KindGC
@@ -118,9 +134,11 @@ func (r *Reader) Next() (Record, error) {
 			}
 		}
 		if kind == 0 {
-			if malformed && r.err == nil && len(line) <= maxHeld {
+			if r.err == nil && len(line) <= maxHeld && (malformed || bytes.HasPrefix(body, []byte("gc "))) {
 				r.held = append(r.held[:0], line...)
+				r.heldMalformed = malformed
 				r.holding = true
+				r.pending, r.pendingLines = r.pending[:0], 0
 				continue
 			}
 			if malformed {
@@ -152,11 +170,12 @@ func (r *Reader) emit(rec Record) Record {
 }
 
 // repair tries to read the held damaged gc line and next as one gc line
-// with a line of the program's inserted: held = prefix + program's line,
-// next = rest of the gc line. It tries the shortest prefix first, since the
-// runtime's line can only break between its print calls and the program's
-// line is then as long as possible. On success it passes the program's line
-// through. The cost is one parse per prefix length, only for damaged lines.
+// with the program's lines inserted: held = prefix + program's line,
+// then the pending program lines, then next = rest of the gc line. It tries
+// the shortest prefix first: the runtime's line can only break between its
+// print calls, and the program's line is then as long as possible. On
+// success it passes the program's lines through in order. The cost is one
+// parse per prefix length, only for damaged lines.
 func (r *Reader) repair(next []byte, c *Cycle) bool {
 	h := r.held
 	// The shortest possible prefix is "gc N" (the number is one print).
@@ -171,21 +190,28 @@ func (r *Reader) repair(next []byte, c *Cycle) bool {
 			r.stats.Repaired++
 			r.stats.Other++
 			r.write(h[k:])
+			r.write(r.pending)
 			return true
 		}
 	}
 	return false
 }
 
-// flushHeld gives up on a held damaged line: it is counted as malformed and
-// passed through as it was.
+// flushHeld gives up on a held line: it is counted as malformed (or as the
+// program's, if it never looked like a gc line) and passed through as it
+// was, followed by the program lines held back after it.
 func (r *Reader) flushHeld() {
 	if !r.holding {
 		return
 	}
 	r.holding = false
-	r.stats.Malformed++
+	if r.heldMalformed {
+		r.stats.Malformed++
+	} else {
+		r.stats.Other++
+	}
 	r.write(r.held)
+	r.write(r.pending)
 }
 
 // longLine passes a line longer than the buffer through unparsed.

@@ -78,6 +78,19 @@ func TestReaderPassthrough(t *testing.T) {
 			wantStats: Stats{Lines: 5, Trace: 2, Other: 3, Repaired: 2},
 		},
 		{
+			name:      "gc line split by two log lines, right after gc",
+			in:        "gc child: 1\nchild: 2\n" + gc1[3:] + "\ngc 2 @child: 3\n" + gc2[6:] + "\n",
+			wantPass:  "child: 1\nchild: 2\nchild: 3\n",
+			wantKinds: []Kind{KindGC, KindGC},
+			wantStats: Stats{Lines: 5, Trace: 2, Other: 3, Repaired: 2},
+		},
+		{
+			name:      "program line starting with gc",
+			in:        "gc settings: default\nscan: 3 files\n",
+			wantPass:  "gc settings: default\nscan: 3 files\n",
+			wantStats: Stats{Lines: 2, Other: 2},
+		},
+		{
 			name:      "damaged line not repairable",
 			in:        gc1[:30] + "\nnext\n" + gc1[:30],
 			wantPass:  gc1[:30] + "\nnext\n" + gc1[:30],
