@@ -8,7 +8,7 @@ import (
 )
 
 const (
-	us = time.Microsecond
+	us   = time.Microsecond
 	msec = time.Millisecond
 )
 

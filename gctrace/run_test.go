@@ -182,4 +182,3 @@ func TestRunStartError(t *testing.T) {
 		t.Errorf("Run error = %v, want a start error", err)
 	}
 }
-

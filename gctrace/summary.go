@@ -67,7 +67,7 @@ type Summary struct {
 	// ScavLines counts scavenger lines; ScavWork totals the memory they
 	// report returned to the OS; ScavReleased is the released total of the
 	// last line; ScavForced counts debug.FreeOSMemory lines.
-	ScavLines, ScavForced int64
+	ScavLines, ScavForced  int64
 	ScavWork, ScavReleased uint64
 	// ScanLines counts gctrace=2 "scan:" lines.
 	ScanLines int64
@@ -83,9 +83,9 @@ type Summary struct {
 // within 1% (the histogram keeps three significant digits; the runtime
 // prints two).
 type Distribution struct {
-	N                   int64
-	P50, P90, P99, Max  time.Duration
-	Total               time.Duration
+	N                  int64
+	P50, P90, P99, Max time.Duration
+	Total              time.Duration
 }
 
 // Point is one or more consecutive cycles merged for plotting. The sizes and
