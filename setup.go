@@ -263,15 +263,15 @@ func (r *Report) checkGODEBUG(c *config) {
 	for _, key := range []string{"containermaxprocs", "updatemaxprocs"} {
 		v, from := godebugValue(env, key), "the GODEBUG environment variable"
 		if v == "" {
-			v, from = godebugValue(def, key), "the binary's default GODEBUG (go.mod says go 1.24 or lower, or a //go:debug directive)"
+			v, from = godebugValue(def, key), "the binary's default GODEBUG (set by a go line of 1.24 or lower or a godebug line in the main module's go.mod, or a //go:debug directive)"
 		}
 		if v != "0" {
 			continue
 		}
 		if key == "containermaxprocs" {
-			r.warnf("GODEBUG containermaxprocs=0 from %s: the runtime ignores cgroup CPU limits; vitals applies them instead (use go 1.25 or later in go.mod)", from)
+			r.warnf("GODEBUG containermaxprocs=0 from %s: the runtime ignores cgroup CPU limits, so vitals applies them instead", from)
 		} else {
-			r.warnf("GODEBUG updatemaxprocs=0 from %s: the runtime will not follow CPU limit changes (use go 1.25 or later in go.mod)", from)
+			r.warnf("GODEBUG updatemaxprocs=0 from %s: the runtime will not follow CPU limit changes", from)
 		}
 	}
 }
