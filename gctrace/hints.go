@@ -40,6 +40,9 @@ func hints(s *Summary) []Hint {
 		return hs
 	}
 	n := float64(s.Cycles)
+	if s.Restarts > 0 {
+		add("several-processes", "gc numbers started over %d times: this output mixes several Go processes (children inherit GODEBUG; \"go run\" traces the compiler too) or several runs, so rates and trends below blend them; build the program and trace the binary alone", s.Restarts)
+	}
 	pinned := s.PinnedCycles >= 3 && float64(s.PinnedCycles) >= hintPinnedShare*n
 
 	if s.Forced >= 2 && float64(s.Forced) >= hintForcedShare*n {

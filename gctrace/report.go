@@ -27,6 +27,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if s.Missing > 0 {
 			p(", %d missing", s.Missing)
 		}
+		if s.Restarts > 0 {
+			p(", numbering restarted %d times", s.Restarts)
+		}
 		p(") over %s, %.2f/s; %d forced, %d periodic", fmtDur(s.End-s.Start), s.CyclesPerSecond, s.Forced, s.Periodic)
 		if s.LeakChecks > 0 {
 			p(", %d goroutine leak checks", s.LeakChecks)
@@ -186,6 +189,7 @@ type jsonSummary struct {
 	FirstCycle      uint64  `json:"first_cycle"`
 	LastCycle       uint64  `json:"last_cycle"`
 	Missing         int64   `json:"missing"`
+	Restarts        int64   `json:"restarts"`
 	Start           float64 `json:"start_s"`
 	End             float64 `json:"end_s"`
 	CyclesPerSecond float64 `json:"cycles_per_second"`
@@ -235,7 +239,7 @@ func (s *Summary) MarshalJSON() ([]byte, error) {
 	var j jsonSummary
 	j.Input = s.Input
 	j.Cycles, j.Forced, j.Periodic, j.LeakChecks = s.Cycles, s.Forced, s.Periodic, s.LeakChecks
-	j.FirstCycle, j.LastCycle, j.Missing = s.FirstCycle, s.LastCycle, s.Missing
+	j.FirstCycle, j.LastCycle, j.Missing, j.Restarts = s.FirstCycle, s.LastCycle, s.Missing, s.Restarts
 	j.Start, j.End = s.Start.Seconds(), s.End.Seconds()
 	j.CyclesPerSecond = round(s.CyclesPerSecond, 4)
 	j.GCCPUPercent = s.GCCPUPercent

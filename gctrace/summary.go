@@ -23,6 +23,10 @@ type Summary struct {
 	// (lost or damaged output).
 	FirstCycle, LastCycle uint64
 	Missing               int64
+	// Restarts counts gc lines whose number is not above the previous
+	// one: the input mixes several Go processes (a program that starts Go
+	// children, "go run" tracing the compiler too) or several runs.
+	Restarts int64
 	// Start and End are the times since program start of the first and
 	// last cycle seen.
 	Start, End time.Duration
@@ -164,7 +168,9 @@ func (z *Summarizer) Add(rec Record) {
 		s.FirstCycle, s.Start = c.Num, c.At
 		s.LiveFirst, s.LiveMin = c.HeapLive, c.HeapLive
 		s.ProcsMin = c.Procs
-	} else if c.Num > s.LastCycle+1 && c.Num-s.LastCycle-1 < 1<<40 {
+	} else if c.Num <= s.LastCycle {
+		s.Restarts++
+	} else if c.Num-s.LastCycle-1 < 1<<40 {
 		s.Missing += int64(c.Num - s.LastCycle - 1)
 	}
 	s.Cycles++
