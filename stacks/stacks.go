@@ -1,12 +1,39 @@
 // Package stacks parses, groups and diffs Go goroutine dumps.
 //
-// CONTRACT FILE: the exported API below is what other vitals packages (leak,
-// admin, doctor) code against. The stacks owner implements it and may add to
-// it, but must not rename or remove what is here without telling the
-// integrator.
+// It reads every dump format the Go runtime prints (Go 1.18 through 1.27):
+// runtime.Stack(buf, true), /debug/pprof/goroutine?debug=2, panics and fatal
+// errors, SIGQUIT dumps under any GOTRACEBACK level (with gp=/m= headers,
+// fp=/sp=/pc= frame suffixes and register dumps), the aggregated
+// ?debug=1 text profile and the ?debug=0 protobuf profile. Dumps embedded in
+// other output (log lines before a panic, text after it) are found and the
+// surrounding text is skipped.
+//
+// # Cost
+//
+// Input is read as a stream through a bufio.Reader; nothing buffers the whole
+// input (except the protobuf format, which google/pprof decodes in one piece).
+// Function names and file paths are interned, so a dump of 100k goroutines
+// that share a few thousand distinct frames holds each name once. [Scanner]
+// yields one goroutine at a time; [GroupReader] groups a stream with memory
+// that grows with the number of groups, not with the input size.
+//
+// # Grouping and diffing
+//
+// [GroupBy] and [Grouper] put goroutines with the same normalized stack in one
+// [Group] in linear time by hashing the stack. [Group.Key] is a stable 64-bit
+// hash (FNV-1a based, no per-process seed), so groups from two dumps taken at
+// different times, even by different processes, can be matched by [Diff].
+//
+// # Output
+//
+// [WriteText], [WriteJSON] and [WriteHTML] render groups; [WriteDump] writes a
+// [Dump] back in the runtime's own format.
 package stacks
 
-import "io"
+import (
+	"errors"
+	"io"
+)
 
 // Frame is one call in a goroutine's stack.
 type Frame struct {
@@ -18,6 +45,17 @@ type Frame struct {
 	Offset   uint64 `json:"offset,omitempty"` // the +0x… pc offset
 	Inlined  bool   `json:"inlined,omitempty"`
 	Args     string `json:"args,omitempty"` // raw text between the parentheses
+
+	// PC is the absolute program counter when the dump prints one: the
+	// pc= of GOTRACEBACK=system frames, the address of debug=1 profile
+	// frames, or the pc of a cgo "non-Go function at pc=" frame.
+	PC uint64 `json:"pc,omitempty"`
+	// NoArgs is set for frames printed without a parenthesised argument
+	// list (symbolized cgo frames and "non-Go function" lines).
+	NoArgs bool `json:"no_args,omitempty"`
+	// Extra is the raw text that followed file:line +0x… (" fp=… sp=… pc=…"),
+	// kept so a dump can be written back exactly.
+	Extra string `json:"extra,omitempty"`
 }
 
 // Goroutine is one goroutine of a dump.
@@ -35,69 +73,74 @@ type Goroutine struct {
 	Ancestors   []Ancestor        `json:"ancestors,omitempty"`
 	Unavailable bool              `json:"unavailable,omitempty"` // running on other thread
 	Count       int               `json:"count,omitempty"`       // debug=1 / debug=0 profiles: goroutines sharing this stack
+
+	// ElidedAt is the index in Frames where "...N frames elided..." was
+	// printed (frames before it are the innermost ones); 0 when Elided is
+	// 0 or -1.
+	ElidedAt int `json:"elided_at,omitempty"`
+	// Scan is the " (scan)" flag: the GC was scanning the stack.
+	Scan bool `json:"scan,omitempty"`
+	// Durable is the " (durable)" flag of goroutines blocked inside a
+	// testing/synctest bubble; the suffix is removed from State.
+	Durable bool `json:"durable,omitempty"`
+	// Bubble is the synctest bubble ID (", synctest bubble N"), 0 if none.
+	Bubble uint64 `json:"bubble,omitempty"`
+	// GP, M and MP are the runtime's g pointer, M id ("nil" when none) and
+	// m pointer printed in "goroutine N gp=… m=… mp=…" headers
+	// (GOTRACEBACK=system and crashes). M is "" when the header has none.
+	GP uint64 `json:"gp,omitempty"`
+	M  string `json:"m,omitempty"`
+	MP uint64 `json:"mp,omitempty"`
+	// Truncated is set when the input ended in the middle of this
+	// goroutine (a frame without its file line), as the 64 MiB cut of
+	// debug=2 does.
+	Truncated bool `json:"truncated,omitempty"`
+
+	hs []fhash // per-frame hashes of function and file, set by the Scanner
 }
 
 // Ancestor is an "[originating from goroutine N]:" trace (GODEBUG=tracebackancestors).
 type Ancestor struct {
 	ID     uint64  `json:"id"`
 	Frames []Frame `json:"frames"`
+
+	// Elided is set when the runtime printed "...additional frames elided...".
+	Elided bool `json:"elided,omitempty"`
+	// CreatedBy is the function that created the ancestor goroutine.
+	CreatedBy *Frame `json:"created_by,omitempty"`
 }
 
 // Dump is a parsed goroutine dump.
 type Dump struct {
 	Goroutines []*Goroutine `json:"goroutines"`
+
+	// Reason is the first "panic: …", "fatal error: …" or signal line
+	// ("SIGQUIT: quit") printed before the goroutines, if any.
+	Reason string `json:"reason,omitempty"`
+	// Format is the format the dump was read from: "text" (debug=2,
+	// runtime.Stack, panics), "debug=1" or "proto".
+	Format string `json:"format,omitempty"`
 }
+
+// ErrNoDump is returned (wrapped) when the input holds no goroutine dump.
+var ErrNoDump = errors.New("stacks: no goroutine dump found")
 
 // Parse reads a whole dump (any format Go prints; text embedded in other
 // output is skipped). It returns a clear error for input that holds no dump.
-func Parse(r io.Reader) (*Dump, error) { panic("unimplemented") }
-
-// Similarity says which goroutines count as "the same" when grouping.
-type Similarity int
-
-const (
-	// ExactArgs: same frames (func+file:line) and same args.
-	ExactArgs Similarity = iota
-	// IgnoreArgs: same func+file:line; args differ (the default).
-	IgnoreArgs
-	// IgnoreLines: same functions; lines and args may differ.
-	IgnoreLines
-)
-
-// Group is a set of goroutines with the same stack.
-type Group struct {
-	Count     int            `json:"count"`
-	States    map[string]int `json:"states"`
-	MinWait   int            `json:"min_wait_minutes"`
-	MaxWait   int            `json:"max_wait_minutes"`
-	IDs       []uint64       `json:"ids"` // the first few
-	Frames    []Frame        `json:"frames"`
-	CreatedBy *Frame         `json:"created_by,omitempty"`
-	Key       uint64         `json:"key"` // hash of the normalized stack; equal across dumps
+//
+// Parse keeps every goroutine in memory (interned names are shared; the
+// argument text of each goroutine is one allocation). To process a huge dump
+// without holding it, use [NewScanner] or [GroupReader].
+func Parse(r io.Reader) (*Dump, error) {
+	s := NewScanner(r)
+	d := &Dump{}
+	for s.Next() {
+		d.Goroutines = append(d.Goroutines, s.Goroutine())
+	}
+	d.Reason = s.Reason()
+	d.Format = s.Format()
+	if err := s.Err(); err != nil {
+		return d, err
+	}
+	return d, nil
 }
-
-// GroupOption configures grouping.
-type GroupOption interface{ apply(*groupConfig) }
-
-type groupConfig struct{}
-
-// GroupBy groups goroutines by stack in linear time, largest group first.
-func GroupBy(gs []*Goroutine, opts ...GroupOption) []*Group { panic("unimplemented") }
-
-// Delta is the difference between two groupings.
-type Delta struct {
-	Appeared []*GroupChange `json:"appeared"`
-	Grew     []*GroupChange `json:"grew"`
-	Shrank   []*GroupChange `json:"shrank"`
-	Vanished []*GroupChange `json:"vanished"`
-}
-
-// GroupChange is one group's count before and after.
-type GroupChange struct {
-	Group  *Group `json:"group"`
-	Before int    `json:"before"`
-	After  int    `json:"after"`
-}
-
-// Diff compares two groupings made with the same options.
-func Diff(old, new []*Group) Delta { panic("unimplemented") }

@@ -1,0 +1,878 @@
+package stacks
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// maxLine bounds the length of one input line; longer lines are cut (the
+// rest is skipped) so hostile input cannot make the scanner buffer it all.
+const maxLine = 1 << 20
+
+// Scanner reads goroutines from a dump one at a time, as a stream.
+//
+//	s := stacks.NewScanner(r)
+//	for s.Next() {
+//		g := s.Goroutine()
+//		...
+//	}
+//	if err := s.Err(); err != nil { ... }
+//
+// Memory: a 64 KiB read buffer plus the interned names and files seen so far;
+// each goroutine returned by [Scanner.Goroutine] costs three allocations (the
+// struct, its frames and one string holding all its argument text).
+// A Scanner is not safe for concurrent use.
+type Scanner struct {
+	br   *bufio.Reader
+	long []byte // accumulates lines longer than the bufio buffer
+
+	mode     int // modeOutside, modeGoroutine, modeRecord
+	inProf   bool
+	cur      *gbuild
+	ready    *Goroutine
+	spare    [2]gbuild // reuse mode double buffer
+	flip     int
+	reuse    bool
+	pendFn   *funcInfo // frame whose file line is expected next
+	pendArgs []byte
+	pendKind int // what the pending frame is: pendFrame, pendCreated, pendAncestor, pendCgo
+	anc      *Ancestor
+
+	strs  map[string]string
+	funcs map[string]*funcInfo
+	files map[string]*fileInfo
+
+	n      int // goroutines returned
+	seen   int // non-empty lines outside any goroutine
+	first  string
+	reason string
+	format string
+	proto  []*Goroutine
+	err    error
+	done   bool
+}
+
+const (
+	modeOutside = iota
+	modeGoroutine
+	modeRecord
+)
+
+const (
+	pendNone = iota
+	pendFrame
+	pendCreated
+	pendAncestor
+	pendCgo
+)
+
+// gbuild is a goroutine under construction.
+type gbuild struct {
+	g      Goroutine
+	frames []Frame
+	hs     []fhash
+	args   []byte
+	spans  []span
+}
+
+type span struct{ frame, start, end int }
+
+// fhash is the precomputed hash of a frame's function and file.
+type fhash struct{ fn, file uint64 }
+
+type funcInfo struct {
+	name, pkg, recv string
+	hash            uint64
+}
+
+type fileInfo struct {
+	file string
+	line int
+	hash uint64
+}
+
+// NewScanner returns a Scanner reading the dump from r. It detects the
+// format from the first bytes: gzip (the debug=0 protobuf profile, read
+// whole by google/pprof) or text.
+func NewScanner(r io.Reader) *Scanner {
+	s := &Scanner{
+		br:    bufio.NewReaderSize(r, 64<<10),
+		strs:  make(map[string]string),
+		funcs: make(map[string]*funcInfo),
+		files: make(map[string]*fileInfo),
+	}
+	if b, _ := s.br.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
+		s.format = "proto"
+		s.proto, s.err = parseProto(s.br, s)
+		if s.err == nil && len(s.proto) == 0 {
+			s.err = fmt.Errorf("%w: the protobuf profile has no samples", ErrNoDump)
+		}
+		s.done = true
+	}
+	return s
+}
+
+// Next advances to the next goroutine, which [Scanner.Goroutine] then
+// returns. It returns false at the end of the input or on an error.
+func (s *Scanner) Next() bool {
+	s.ready = nil
+	if s.format == "proto" {
+		if len(s.proto) == 0 {
+			return false
+		}
+		s.ready, s.proto = s.proto[0], s.proto[1:]
+		s.n++
+		return true
+	}
+	for !s.done {
+		line, err := s.readLine()
+		if len(line) > 0 || err == nil {
+			s.line(line)
+		}
+		if err != nil {
+			s.done = true
+			s.finish(true)
+			if err != io.EOF {
+				s.err = fmt.Errorf("stacks: read: %w", err)
+			}
+		}
+		if s.ready != nil {
+			s.n++
+			return true
+		}
+	}
+	if s.err == nil && s.n == 0 {
+		found := "empty input"
+		if s.first != "" {
+			found = strconv.Quote(s.first)
+		}
+		s.err = fmt.Errorf("%w: expected a line like \"goroutine 1 [running]:\" or \"goroutine profile: total N\", found %s", ErrNoDump, found)
+	}
+	return false
+}
+
+// Goroutine returns the goroutine read by the last call to [Scanner.Next].
+// The caller owns it.
+func (s *Scanner) Goroutine() *Goroutine { return s.ready }
+
+// Err returns the first error met, or nil at a clean end of input.
+// Input without any goroutine yields an error wrapping [ErrNoDump].
+func (s *Scanner) Err() error { return s.err }
+
+// Reason returns the first panic, fatal error or signal line seen before
+// the goroutines ("panic: boom"), or "".
+func (s *Scanner) Reason() string { return s.reason }
+
+// Format returns the format detected so far: "text", "debug=1", "proto"
+// or "" before any goroutine.
+func (s *Scanner) Format() string { return s.format }
+
+// readLine returns the next line without its line ending. The slice is
+// valid until the next call.
+func (s *Scanner) readLine() ([]byte, error) {
+	line, err := s.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		s.long = append(s.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = s.br.ReadSlice('\n')
+			if len(s.long) < maxLine {
+				s.long = append(s.long, line...)
+			}
+		}
+		line = s.long
+	}
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, err
+}
+
+// line processes one input line.
+func (s *Scanner) line(l []byte) {
+	switch s.mode {
+	case modeGoroutine:
+		if s.goroutineLine(l) {
+			return
+		}
+		s.finish(false)
+	case modeRecord:
+		if s.recordLine(l) {
+			return
+		}
+		s.finish(false)
+	}
+	s.outsideLine(l)
+}
+
+var (
+	pGoroutine = []byte("goroutine ")
+	pProfile   = []byte(" profile: total ")
+	pCreated   = []byte("created by ")
+	pOrigin    = []byte("[originating from goroutine ")
+	pNonGo     = []byte("non-Go function")
+	pNonGoPC   = []byte("non-Go function at pc=")
+	pUnavail   = []byte("\tgoroutine running on other thread; stack unavailable")
+	pInGor     = []byte(" in goroutine ")
+	pLabels    = []byte(" labels:{")
+	pLabelsPr  = []byte("# labels: ")
+)
+
+func (s *Scanner) outsideLine(l []byte) {
+	if bytes.HasPrefix(l, pGoroutine) && bytes.HasSuffix(l, []byte("]:")) {
+		if s.header(l) {
+			return
+		}
+	}
+	if s.inProf && len(l) > 0 && l[0] >= '0' && l[0] <= '9' {
+		if s.recordHeader(l) {
+			return
+		}
+	}
+	if len(l) == 0 {
+		return
+	}
+	if i := bytes.Index(l, pProfile); i > 0 && bytes.IndexByte(l[:i], ' ') < 0 {
+		s.inProf = true
+		if s.format == "" {
+			s.format = "debug=1"
+		}
+		return
+	}
+	if s.reason == "" && s.n == 0 && s.cur == nil {
+		if bytes.HasPrefix(l, []byte("panic: ")) || bytes.HasPrefix(l, []byte("fatal error: ")) ||
+			(bytes.HasPrefix(l, []byte("SIG")) && bytes.Contains(l, []byte(": "))) {
+			s.reason = string(l)
+		}
+	}
+	if s.seen == 0 {
+		f := l
+		if len(f) > 80 {
+			f = f[:80]
+		}
+		s.first = string(f)
+	}
+	s.seen++
+}
+
+// newBuild returns an empty goroutine under construction.
+func (s *Scanner) newBuild() *gbuild {
+	var b *gbuild
+	if s.reuse {
+		b = &s.spare[s.flip]
+		s.flip ^= 1
+		b.g = Goroutine{}
+		b.frames = b.frames[:0]
+		b.hs = b.hs[:0]
+		b.args = b.args[:0]
+		b.spans = b.spans[:0]
+	} else {
+		b = &s.spare[0]
+		b.g = Goroutine{}
+		b.frames = b.frames[:0]
+		b.hs = b.hs[:0]
+		b.args = b.args[:0]
+		b.spans = b.spans[:0]
+	}
+	s.pendKind = pendNone
+	s.anc = nil
+	return b
+}
+
+// header parses "goroutine N [gp=… m=… mp=…] [state…]:".
+func (s *Scanner) header(l []byte) bool {
+	rest := l[len(pGoroutine):]
+	id, n := parseUint(rest)
+	if n == 0 || n >= len(rest) || rest[n] != ' ' {
+		return false
+	}
+	rest = rest[n:]
+	open := bytes.Index(rest, []byte(" ["))
+	if open < 0 {
+		return false
+	}
+	meta, st := rest[:open], rest[open+2:len(rest)-2]
+	b := s.newBuild()
+	g := &b.g
+	g.ID = id
+	if len(meta) > 0 {
+		for _, f := range bytes.Fields(meta) {
+			k, v, ok := bytes.Cut(f, []byte("="))
+			if !ok {
+				return false
+			}
+			switch string(k) {
+			case "gp":
+				g.GP = parseHex(v)
+			case "m":
+				g.M = s.intern(v)
+			case "mp":
+				g.MP = parseHex(v)
+			default:
+				return false
+			}
+		}
+	}
+	if i := bytes.Index(st, pLabels); i >= 0 {
+		g.Labels = parseLabels(st[i+len(pLabels)-1:])
+		st = st[:i]
+	}
+	parts := bytes.Split(st, []byte(", "))
+	status := parts[0]
+	for {
+		switch {
+		case bytes.HasSuffix(status, []byte(" (durable)")):
+			g.Durable = true
+			status = status[:len(status)-len(" (durable)")]
+			continue
+		case bytes.HasSuffix(status, []byte(" (scan)")):
+			g.Scan = true
+			status = status[:len(status)-len(" (scan)")]
+			continue
+		case bytes.HasSuffix(status, []byte(" (leaked)")):
+			g.Leaked = true
+			status = status[:len(status)-len(" (leaked)")]
+			continue
+		}
+		break
+	}
+	state := s.intern(status)
+	for _, p := range parts[1:] {
+		switch {
+		case bytes.HasSuffix(p, []byte(" minutes")):
+			m, _ := parseUint(p)
+			g.WaitMinutes = int(min(m, 1<<31))
+		case string(p) == "locked to thread":
+			g.Locked = true
+		case bytes.HasPrefix(p, []byte("synctest bubble ")):
+			g.Bubble, _ = parseUint(p[len("synctest bubble "):])
+		default:
+			state = s.intern(append(append([]byte(state), ", "...), p...))
+		}
+	}
+	g.State = state
+	s.cur = b
+	s.mode = modeGoroutine
+	if s.format == "" {
+		s.format = "text"
+	}
+	return true
+}
+
+// goroutineLine handles a line inside a text goroutine; false means the
+// line does not belong to it.
+func (s *Scanner) goroutineLine(l []byte) bool {
+	b := s.cur
+	if len(l) == 0 {
+		return false
+	}
+	if l[0] == '\t' {
+		if s.pendKind == pendNone {
+			if bytes.Equal(l, pUnavail) {
+				b.g.Unavailable = true
+				return true
+			}
+			return false
+		}
+		s.fileLine(l[1:])
+		return true
+	}
+	if s.pendKind != pendNone {
+		s.flushPending()
+	}
+	switch {
+	case bytes.HasPrefix(l, pGoroutine):
+		return false
+	case bytes.HasPrefix(l, pCreated):
+		fn := l[len(pCreated):]
+		if i := bytes.Index(fn, pInGor); i >= 0 {
+			b.g.ParentID, _ = parseUint(fn[i+len(pInGor):])
+			fn = fn[:i]
+		}
+		s.pendFn = s.funcInfo(fn)
+		s.pendArgs = nil
+		s.pendKind = pendCreated
+		cb := &Frame{NoArgs: true}
+		s.setFunc(cb, s.pendFn)
+		if s.anc != nil {
+			s.anc.CreatedBy = cb
+		} else {
+			b.g.CreatedBy = cb
+		}
+		return true
+	case bytes.HasPrefix(l, pOrigin) && bytes.HasSuffix(l, []byte("]:")):
+		id, _ := parseUint(l[len(pOrigin):])
+		b.g.Ancestors = append(b.g.Ancestors, Ancestor{ID: id})
+		s.anc = &b.g.Ancestors[len(b.g.Ancestors)-1]
+		return true
+	case len(l) > 6 && l[0] == '.' && l[1] == '.' && l[2] == '.' && bytes.HasSuffix(l, []byte(" elided...")):
+		mid := l[3 : len(l)-len(" elided...")]
+		if string(mid) == "additional frames" {
+			if s.anc != nil {
+				s.anc.Elided = true
+			} else {
+				b.g.Elided = -1
+			}
+			return true
+		}
+		if n, k := parseUint(mid); k > 0 && string(mid[k:]) == " frames" && s.anc == nil {
+			b.g.Elided = int(min(n, 1<<31))
+			b.g.ElidedAt = len(b.frames)
+			return true
+		}
+		return false
+	case bytes.HasPrefix(l, pNonGoPC):
+		pc := parseHex(l[len(pNonGoPC):])
+		s.addFrame(Frame{Func: "non-Go function", NoArgs: true, PC: pc, Extra: s.intern(l[len("non-Go function"):])}, fhash{fn: hashString("non-Go function")})
+		return true
+	}
+	// A call: name(args).
+	if l[len(l)-1] == ')' {
+		if i := bytes.LastIndexByte(l, '('); i > 0 && bytes.IndexByte(l[:i], ' ') < 0 {
+			s.pendFn = s.funcInfo(l[:i])
+			s.pendArgs = append(s.pendArgs[:0], l[i+1:len(l)-1]...)
+			s.pendKind = pendFrame
+			if s.anc != nil {
+				s.pendKind = pendAncestor
+			}
+			return true
+		}
+	}
+	// A call cut by the end of the input: "name(0x1, 0x".
+	if i := bytes.IndexByte(l, '('); i > 0 && bytes.IndexByte(l[:i], ' ') < 0 && s.atEOF() {
+		s.pendFn = s.funcInfo(l[:i])
+		s.pendArgs = append(s.pendArgs[:0], l[i+1:]...)
+		s.pendKind = pendFrame
+		if s.anc != nil {
+			s.pendKind = pendAncestor
+		}
+		return true
+	}
+	// A symbolized cgo frame: a bare name followed by "\tfile:line pc=…".
+	if bytes.IndexByte(l, ' ') < 0 || bytes.Equal(l, pNonGo) {
+		if nx, err := s.br.Peek(1); err == nil && nx[0] == '\t' {
+			s.pendFn = s.funcInfo(l)
+			s.pendArgs = nil
+			s.pendKind = pendCgo
+			return true
+		}
+	}
+	return false
+}
+
+// atEOF reports whether the input has no byte left after the current line.
+func (s *Scanner) atEOF() bool {
+	_, err := s.br.Peek(1)
+	return err != nil
+}
+
+// flushPending records a frame whose file line never came (truncated
+// input or an unexpected line).
+func (s *Scanner) flushPending() {
+	fr := Frame{}
+	s.setFunc(&fr, s.pendFn)
+	kind := s.pendKind
+	s.pendKind = pendNone
+	switch kind {
+	case pendFrame:
+		s.addFrameArgs(fr, s.pendArgs)
+		s.cur.g.Truncated = true
+	case pendAncestor:
+		fr.Args = s.intern(s.pendArgs)
+		s.anc.Frames = append(s.anc.Frames, fr)
+		s.cur.g.Truncated = true
+	case pendCgo:
+		fr.NoArgs = true
+		s.addFrame(fr, fhash{fn: s.pendFn.hash})
+	case pendCreated:
+		// already stored without a file
+	}
+}
+
+// fileLine parses "file:line [+0x…] [fp=… sp=… pc=…]" for the pending frame.
+func (s *Scanner) fileLine(l []byte) {
+	kind := s.pendKind
+	s.pendKind = pendNone
+	var off, pc uint64
+	var extra []byte
+	// Strip trailing " key=0x…" and " +0x…" tokens.
+	for {
+		i := bytes.LastIndexByte(l, ' ')
+		if i < 0 {
+			break
+		}
+		tok := l[i+1:]
+		if len(tok) > 3 && tok[0] == '+' && tok[1] == '0' && tok[2] == 'x' {
+			off = parseHex(tok[3:])
+			l = l[:i]
+			break
+		}
+		if bytes.HasPrefix(tok, []byte("fp=")) || bytes.HasPrefix(tok, []byte("sp=")) || bytes.HasPrefix(tok, []byte("pc=")) {
+			if tok[0] == 'p' {
+				pc = parseHex(tok[5:])
+			}
+			if extra == nil {
+				extra = l[i:]
+			}
+			l = l[:i]
+			continue
+		}
+		break
+	}
+	if len(l) > 3 && l[0] == 'p' && l[1] == 'c' && l[2] == '=' { // cgo frame with no file
+		pc = parseHex(l[5:])
+		extra = l
+		l = nil
+	}
+	fi := s.fileInfo(l)
+	fr := Frame{Offset: off, PC: pc}
+	s.setFunc(&fr, s.pendFn)
+	if fi != nil {
+		fr.File, fr.Line = fi.file, fi.line
+	}
+	if len(extra) > 0 {
+		fr.Extra = s.intern(extra)
+	}
+	var fh uint64
+	if fi != nil {
+		fh = fi.hash
+	}
+	switch kind {
+	case pendFrame:
+		if off == 0 && string(s.pendArgs) == "..." {
+			fr.Inlined = true
+		}
+		s.addFrameArgsHash(fr, s.pendArgs, fhash{s.pendFn.hash, fh})
+	case pendCgo:
+		fr.NoArgs = true
+		s.addFrame(fr, fhash{s.pendFn.hash, fh})
+	case pendAncestor:
+		fr.Args = s.intern(s.pendArgs)
+		s.anc.Frames = append(s.anc.Frames, fr)
+	case pendCreated:
+		fr.NoArgs = true
+		if s.anc != nil && s.anc.CreatedBy != nil {
+			*s.anc.CreatedBy = fr
+		} else if s.cur.g.CreatedBy != nil {
+			*s.cur.g.CreatedBy = fr
+		}
+	}
+}
+
+func (s *Scanner) addFrame(fr Frame, h fhash) {
+	s.cur.frames = append(s.cur.frames, fr)
+	s.cur.hs = append(s.cur.hs, h)
+}
+
+func (s *Scanner) addFrameArgs(fr Frame, args []byte) {
+	var fh uint64
+	if fr.File != "" {
+		fh = hashString(fr.File)
+	}
+	s.addFrameArgsHash(fr, args, fhash{hashString(fr.Func), fh})
+}
+
+func (s *Scanner) addFrameArgsHash(fr Frame, args []byte, h fhash) {
+	b := s.cur
+	switch string(args) {
+	case "":
+	case "...":
+		fr.Args = "..."
+	default:
+		b.spans = append(b.spans, span{len(b.frames), len(b.args), len(b.args) + len(args)})
+		b.args = append(b.args, args...)
+	}
+	s.addFrame(fr, h)
+}
+
+func (s *Scanner) setFunc(fr *Frame, fi *funcInfo) {
+	fr.Func, fr.Pkg, fr.Receiver = fi.name, fi.pkg, fi.recv
+}
+
+// recordHeader parses a debug=1 record header "N @ 0x… 0x…".
+func (s *Scanner) recordHeader(l []byte) bool {
+	n, k := parseUint(l)
+	if k == 0 || !bytes.HasPrefix(l[k:], []byte(" @")) {
+		return false
+	}
+	b := s.newBuild()
+	b.g.Count = int(min(n, 1<<31))
+	s.cur = b
+	s.mode = modeRecord
+	return true
+}
+
+// recordLine handles "# labels: {…}" and "#\t0x…\tfunc+0x…\tfile:line".
+func (s *Scanner) recordLine(l []byte) bool {
+	if len(l) == 0 || l[0] != '#' {
+		return false
+	}
+	if bytes.HasPrefix(l, pLabelsPr) {
+		s.cur.g.Labels = parseLabels(l[len(pLabelsPr):])
+		return true
+	}
+	f := l[1:]
+	next := func() []byte {
+		f = bytes.TrimLeft(f, " \t")
+		i := bytes.IndexAny(f, " \t")
+		if i < 0 {
+			t := f
+			f = nil
+			return t
+		}
+		t := f[:i]
+		f = f[i:]
+		return t
+	}
+	pcTok := next()
+	if !bytes.HasPrefix(pcTok, []byte("0x")) {
+		return false
+	}
+	fr := Frame{PC: parseHex(pcTok[2:]), NoArgs: true}
+	name := next()
+	var h fhash
+	if len(name) > 0 {
+		if i := bytes.LastIndex(name, []byte("+0x")); i > 0 {
+			fr.Offset = parseHex(name[i+3:])
+			name = name[:i]
+		}
+		fi := s.funcInfo(name)
+		s.setFunc(&fr, fi)
+		h.fn = fi.hash
+		if fl := s.fileInfo(bytes.TrimLeft(f, " \t")); fl != nil {
+			fr.File, fr.Line, h.file = fl.file, fl.line, fl.hash
+		}
+	} else {
+		fr.Func = "?"
+		h.fn = hashString("?")
+	}
+	s.addFrame(fr, h)
+	return true
+}
+
+// finish completes the goroutine under construction, if any, making it
+// ready. atEOF marks a goroutine cut by the end of input.
+func (s *Scanner) finish(atEOF bool) {
+	b := s.cur
+	if b == nil {
+		s.mode = modeOutside
+		return
+	}
+	if s.pendKind != pendNone {
+		if s.pendKind == pendFrame || s.pendKind == pendAncestor {
+			atEOF = true
+		}
+		s.flushPending()
+	}
+	_ = atEOF
+	s.cur = nil
+	s.mode = modeOutside
+	g := &b.g
+	if s.reuse {
+		g.Frames = b.frames
+		g.hs = b.hs
+		if len(b.spans) > 0 {
+			all := unsafe.String(&b.args[0], len(b.args))
+			for _, sp := range b.spans {
+				g.Frames[sp.frame].Args = all[sp.start:sp.end]
+			}
+		}
+		s.ready = g
+		return
+	}
+	out := new(Goroutine)
+	*out = *g
+	out.Frames = make([]Frame, len(b.frames))
+	copy(out.Frames, b.frames)
+	out.hs = make([]fhash, len(b.hs))
+	copy(out.hs, b.hs)
+	if len(b.spans) > 0 {
+		all := string(b.args)
+		for _, sp := range b.spans {
+			out.Frames[sp.frame].Args = all[sp.start:sp.end]
+		}
+	}
+	s.ready = out
+}
+
+// intern returns b as a string shared with every equal string seen before.
+func (s *Scanner) intern(b []byte) string {
+	if v, ok := s.strs[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	s.strs[v] = v
+	return v
+}
+
+// funcInfo returns the parsed, interned function name.
+func (s *Scanner) funcInfo(b []byte) *funcInfo {
+	if fi, ok := s.funcs[string(b)]; ok {
+		return fi
+	}
+	name := string(b)
+	pkg, recv := splitFunc(name)
+	fi := &funcInfo{name: name, pkg: pkg, recv: recv, hash: hashString(name)}
+	s.funcs[name] = fi
+	return fi
+}
+
+// fileInfo returns the parsed, interned "file:line".
+func (s *Scanner) fileInfo(b []byte) *fileInfo {
+	if len(b) == 0 {
+		return nil
+	}
+	if fi, ok := s.files[string(b)]; ok {
+		return fi
+	}
+	key := string(b)
+	fi := &fileInfo{file: key}
+	if i := strings.LastIndexByte(key, ':'); i > 0 {
+		if n, k := parseUint([]byte(key[i+1:])); k == len(key)-i-1 && k > 0 {
+			fi.file = s.intern([]byte(key[:i]))
+			fi.line = int(min(n, 1<<31))
+		}
+	}
+	fi.hash = hashString(fi.file)
+	s.files[key] = fi
+	return fi
+}
+
+// splitFunc splits "net/http.(*conn).serve" into its package path and
+// receiver. Dots in the last path element are escaped by the linker
+// (%2e), so the package ends at the first dot after the last slash.
+func splitFunc(name string) (pkg, recv string) {
+	slash := strings.LastIndexByte(name, '/')
+	dot := strings.IndexByte(name[slash+1:], '.')
+	if dot < 0 {
+		return "", ""
+	}
+	dot += slash + 1
+	pkg = name[:dot]
+	if strings.Contains(pkg, "%2e") {
+		pkg = strings.ReplaceAll(pkg, "%2e", ".")
+	}
+	rest := name[dot+1:]
+	if strings.HasPrefix(rest, "(") {
+		depth := 0
+		for i := 0; i < len(rest); i++ {
+			switch rest[i] {
+			case '(', '[':
+				depth++
+			case ')', ']':
+				depth--
+				if depth == 0 && rest[i] == ')' {
+					return pkg, rest[:i+1]
+				}
+			}
+		}
+	}
+	return pkg, ""
+}
+
+// parseLabels parses {"k": "v", "k2":"v2"}; malformed text yields the
+// labels read so far.
+func parseLabels(b []byte) map[string]string {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '{' {
+		return nil
+	}
+	b = b[1:]
+	m := map[string]string{}
+	for {
+		b = bytes.TrimLeft(b, " ,")
+		if len(b) == 0 || b[0] != '"' {
+			break
+		}
+		k, rest, ok := cutQuoted(b)
+		if !ok {
+			break
+		}
+		rest = bytes.TrimLeft(rest, " ")
+		if len(rest) == 0 || rest[0] != ':' {
+			break
+		}
+		rest = bytes.TrimLeft(rest[1:], " ")
+		v, rest2, ok := cutQuoted(rest)
+		if !ok {
+			break
+		}
+		m[k] = v
+		b = rest2
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// cutQuoted unquotes the Go string literal at the start of b.
+func cutQuoted(b []byte) (string, []byte, bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return "", b, false
+	}
+	for i := 1; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			v, err := strconv.Unquote(string(b[:i+1]))
+			if err != nil {
+				return "", b, false
+			}
+			return v, b[i+1:], true
+		}
+	}
+	return "", b, false
+}
+
+// parseUint reads leading decimal digits; n is how many bytes it used.
+func parseUint(b []byte) (v uint64, n int) {
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		if v > (1<<64-1)/10 {
+			return v, n
+		}
+		v = v*10 + uint64(b[n]-'0')
+		n++
+	}
+	return v, n
+}
+
+// parseHex reads leading hex digits after an optional 0x.
+func parseHex(b []byte) uint64 {
+	if len(b) > 1 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X') {
+		b = b[2:]
+	}
+	var v uint64
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | uint64(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			v = v<<4 | uint64(c-'A'+10)
+		default:
+			return v
+		}
+	}
+	return v
+}
+
+// hashString is 64-bit FNV-1a: stable across processes, so group keys
+// match between dumps.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
