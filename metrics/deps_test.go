@@ -9,7 +9,8 @@ import (
 
 // TestDependencies proves with go list -deps that the sampler core imports
 // neither Prometheus nor OpenTelemetry, that the Prometheus exporter does not
-// pull in OpenTelemetry, and the reverse.
+// pull in OpenTelemetry, and the reverse; and that otelexport needs the
+// OpenTelemetry API only, not the SDK.
 func TestDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -32,7 +33,8 @@ func TestDependencies(t *testing.T) {
 	}{
 		{"github.com/govitals/vitals/metrics", []string{prom, otel}, "github.com/govitals/vitals/cgroup"},
 		{"github.com/govitals/vitals/metrics/promexport", []string{otel}, "github.com/prometheus/client_golang/prometheus"},
-		{"github.com/govitals/vitals/metrics/otelexport", []string{prom}, "go.opentelemetry.io/otel/metric"},
+		{"github.com/govitals/vitals/metrics/otelexport", []string{prom, otel + "otel/sdk"}, "go.opentelemetry.io/otel/metric"},
+		{"github.com/govitals/vitals/metrics/otelexport/producer", []string{prom}, "go.opentelemetry.io/otel/sdk/metric/metricdata"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {

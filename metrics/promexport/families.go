@@ -47,7 +47,7 @@ type family struct {
 	src        source
 	idx, idx2  int   // runtime sample indices
 	terms      []int // srcMemStat: runtime sample indices summed
-	hist       histLayout
+	hist       metrics.Layout
 	fb         []float64 // fine bucket boundaries of a runtime histogram
 }
 
@@ -106,7 +106,7 @@ func runtimeFamilies(s *metrics.Sampler) ([]*family, error) {
 				f.idx2 = s.Index(sum)
 			}
 			f.fb = slices.Clone(fb)
-			f.hist = layout(f.fb, mergeBuckets(f.fb, unit))
+			f.hist = metrics.NewLayout(f.fb, metrics.MergeBuckets(f.fb, unit))
 			fams = append(fams, f)
 		case d.Cumulative:
 			f := newFamily(name, help, counter, srcRuntime)

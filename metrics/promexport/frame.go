@@ -79,11 +79,11 @@ func (b *builder) collect(fams []*family, sn *metrics.Snapshot) {
 			add(v)
 		case srcRuntimeH:
 			h := sn.Histogram(f.idx)
-			if h == nil || len(h.Counts) != len(f.hist.fine) {
+			if h == nil || len(h.Counts) != len(f.hist.Fine) {
 				continue
 			}
-			p := point{fam: fi, b0: len(b.cum), nb: len(f.hist.upper)}
-			for range f.hist.upper {
+			p := point{fam: fi, b0: len(b.cum), nb: len(f.hist.Upper)}
+			for range f.hist.Upper {
 				b.cum = append(b.cum, 0)
 			}
 			cum := b.cum[p.b0:]
@@ -93,11 +93,11 @@ func (b *builder) collect(fams []*family, sn *metrics.Snapshot) {
 					continue
 				}
 				p.count += c
-				if j := f.hist.fine[i]; j < len(cum) {
+				if j := f.hist.Fine[i]; j < len(cum) {
 					cum[j] += c
 				}
 				if !exact {
-					p.val += float64(c) * midpoint(h.Buckets[i], h.Buckets[i+1])
+					p.val += float64(c) * metrics.Midpoint(h.Buckets[i], h.Buckets[i+1])
 				}
 			}
 			for j := 1; j < len(cum); j++ {
@@ -116,7 +116,7 @@ func (b *builder) collect(fams []*family, sn *metrics.Snapshot) {
 			var total uint64
 			for i, c := range h.Counts {
 				total += c
-				p.val += float64(c) * midpoint(h.Buckets[i], h.Buckets[i+1])
+				p.val += float64(c) * metrics.Midpoint(h.Buckets[i], h.Buckets[i+1])
 			}
 			for _, q := range gcQuantiles {
 				b.q = append(b.q, quantile(h, total, q))
@@ -298,7 +298,7 @@ func (b *builder) build(fams []*family, gen uint64) *frame {
 			h.SampleCount, h.SampleSum = &counts[nh], &vals[i]
 			for k := range p.nb {
 				j := p.b0 + k
-				buckets[j].CumulativeCount, buckets[j].UpperBound = &cum[j], &f.hist.upper[k]
+				buckets[j].CumulativeCount, buckets[j].UpperBound = &cum[j], &f.hist.Upper[k]
 				bptrs[j] = &buckets[j]
 			}
 			h.Bucket = bptrs[p.b0 : p.b0+p.nb : p.b0+p.nb]

@@ -1,0 +1,251 @@
+// Package otelexport publishes a [metrics.Sampler] to OpenTelemetry as
+// observable instruments on any [metric.MeterProvider], following the Go
+// runtime semantic conventions, plus the cgroup figures vitals reads. It
+// imports the OpenTelemetry metric API only (no SDK, no Prometheus).
+//
+// # Instruments
+//
+// Semantic conventions (https://opentelemetry.io/docs/specs/semconv/runtime/go-metrics/):
+//
+//   - go.memory.used (By, go.memory.type = stack | other): memory mapped by
+//     the Go runtime minus what it returned to the OS.
+//   - go.memory.limit (By): GOMEMLIMIT; not reported while no limit is set.
+//   - go.memory.allocated (By) and go.memory.allocations ({allocation}):
+//     cumulative heap allocation.
+//   - go.memory.gc.goal (By): heap size target of the current GC cycle.
+//   - go.goroutine.count ({goroutine}), go.processor.limit ({thread}) and
+//     go.config.gogc (%).
+//   - go.cpu.time (s, go.cpu.class = user | gc | scavenge | idle): the
+//     runtime's estimate of the CPU time its Ps spent in each class, which
+//     OpenTelemetry's contrib runtime package defines but does not emit. The
+//     runtime updates these estimates at the end of each GC cycle.
+//
+// go.schedule.duration is a histogram, and the metric API has no observable
+// histogram: [github.com/govitals/vitals/metrics/otelexport/producer] emits
+// it, exactly, through an SDK reader.
+//
+// vitals' own (absent when the cgroup cannot be read):
+//
+//   - vitals.cgroup.cpu.limit ({cpu}): CPU limit in cores; 0 = unlimited.
+//   - vitals.cgroup.cpu.periods and vitals.cgroup.cpu.throttled_periods
+//     ({period}), vitals.cgroup.cpu.throttled_time (s): CFS counters.
+//   - vitals.cgroup.memory.limit, vitals.cgroup.memory.high (By): hard limit
+//     and memory.high; 0 = none.
+//   - vitals.cgroup.memory.usage (By): memory charged to the cgroup.
+//
+// # Cost
+//
+// One callback observes every instrument; it runs once per collection and
+// reads through the sampler, so a collection inside the sampler's minimum
+// interval costs no runtime read. The attribute sets are built once.
+package otelexport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/govitals/vitals/metrics"
+)
+
+// ScopeName is the instrumentation scope of the instruments.
+const ScopeName = "github.com/govitals/vitals/metrics/otelexport"
+
+// Option configures [Register].
+type Option interface{ apply(*config) }
+
+type config struct{ sampler *metrics.Sampler }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithSampler observes s instead of a sampler of the exporter's own, so that
+// several exporters share one read. The exporter does not close it.
+func WithSampler(s *metrics.Sampler) Option {
+	return optionFunc(func(c *config) { c.sampler = s })
+}
+
+// Exporter is the set of instruments [Register] created. Close unregisters
+// them.
+type Exporter struct {
+	s     *metrics.Sampler
+	owned bool
+	reg   metric.Registration
+
+	mu     sync.Mutex
+	closed bool
+}
+
+type runtimeIdx struct {
+	total, released, stacks, osStacks           int
+	memlimit, allocBytes, allocObjs, goal, gors int
+	procs, gogc                                 int
+	cpuUser, cpuGC, cpuScav, cpuIdle            int
+}
+
+var (
+	attrStack    = metric.WithAttributeSet(attribute.NewSet(attribute.String("go.memory.type", "stack")))
+	attrOther    = metric.WithAttributeSet(attribute.NewSet(attribute.String("go.memory.type", "other")))
+	cpuClassAttr = func(c string) metric.ObserveOption {
+		return metric.WithAttributeSet(attribute.NewSet(attribute.String("go.cpu.class", c)))
+	}
+	attrUser, attrGC, attrScav, attrIdle = cpuClassAttr("user"), cpuClassAttr("gc"), cpuClassAttr("scavenge"), cpuClassAttr("idle")
+)
+
+// Register creates the instruments on a meter of mp named [ScopeName] and
+// registers one callback observing them all. Without [WithSampler] it
+// creates a sampler with the default one-second minimum interval.
+func Register(mp metric.MeterProvider, opts ...Option) (*Exporter, error) {
+	if mp == nil {
+		return nil, errors.New("otelexport: nil MeterProvider")
+	}
+	var cfg config
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	e := &Exporter{s: cfg.sampler}
+	if e.s == nil {
+		s, err := metrics.New()
+		if err != nil {
+			return nil, fmt.Errorf("otelexport: %w", err)
+		}
+		e.s, e.owned = s, true
+	}
+	m := mp.Meter(ScopeName)
+	var errs []error
+	i64 := func(make func(string, ...metric.Int64ObservableUpDownCounterOption) (metric.Int64ObservableUpDownCounter, error), name, unit, desc string) metric.Int64ObservableUpDownCounter {
+		inst, err := make(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return inst
+	}
+	upDown := m.Int64ObservableUpDownCounter
+	memUsed := i64(upDown, "go.memory.used", "By", "Memory used by the Go runtime.")
+	memLimit := i64(upDown, "go.memory.limit", "By", "Go runtime memory limit configured by the user, if a limit exists.")
+	gcGoal := i64(upDown, "go.memory.gc.goal", "By", "Heap size target for the end of the GC cycle.")
+	gors := i64(upDown, "go.goroutine.count", "{goroutine}", "Count of live goroutines.")
+	procs := i64(upDown, "go.processor.limit", "{thread}", "The number of OS threads that can execute user-level Go code simultaneously.")
+	gogc := i64(upDown, "go.config.gogc", "%", "Heap size target percentage configured by the user, otherwise 100.")
+	allocated, err := m.Int64ObservableCounter("go.memory.allocated", metric.WithUnit("By"), metric.WithDescription("Memory allocated to the heap by the application."))
+	errs = append(errs, err)
+	allocations, err := m.Int64ObservableCounter("go.memory.allocations", metric.WithUnit("{allocation}"), metric.WithDescription("Count of allocations to the heap by the application."))
+	errs = append(errs, err)
+	cpuTime, err := m.Float64ObservableCounter("go.cpu.time", metric.WithUnit("s"), metric.WithDescription("CPU time spent by the Go runtime's Ps, by class (the runtime's estimate)."))
+	errs = append(errs, err)
+
+	cgCPULimit, err := m.Float64ObservableUpDownCounter("vitals.cgroup.cpu.limit", metric.WithUnit("{cpu}"), metric.WithDescription("CPU limit of the process's cgroup in cores; 0 when unlimited."))
+	errs = append(errs, err)
+	cgPeriods, err := m.Int64ObservableCounter("vitals.cgroup.cpu.periods", metric.WithUnit("{period}"), metric.WithDescription("CFS enforcement periods elapsed in the process's cgroup."))
+	errs = append(errs, err)
+	cgThrottled, err := m.Int64ObservableCounter("vitals.cgroup.cpu.throttled_periods", metric.WithUnit("{period}"), metric.WithDescription("CFS periods in which the process's cgroup was throttled."))
+	errs = append(errs, err)
+	cgThrottledTime, err := m.Float64ObservableCounter("vitals.cgroup.cpu.throttled_time", metric.WithUnit("s"), metric.WithDescription("Total time the process's cgroup was throttled."))
+	errs = append(errs, err)
+	cgMemLimit := i64(upDown, "vitals.cgroup.memory.limit", "By", "Hard memory limit of the process's cgroup; 0 when unlimited.")
+	cgMemHigh := i64(upDown, "vitals.cgroup.memory.high", "By", "memory.high of the process's cgroup; 0 when unset.")
+	cgMemUsage := i64(upDown, "vitals.cgroup.memory.usage", "By", "Memory charged to the process's cgroup.")
+	if err := errors.Join(errs...); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("otelexport: create instruments: %w", err)
+	}
+
+	s := e.s
+	ix := runtimeIdx{
+		total: s.Index("/memory/classes/total:bytes"), released: s.Index("/memory/classes/heap/released:bytes"),
+		stacks: s.Index("/memory/classes/heap/stacks:bytes"), osStacks: s.Index("/memory/classes/os-stacks:bytes"),
+		memlimit: s.Index("/gc/gomemlimit:bytes"), allocBytes: s.Index("/gc/heap/allocs:bytes"),
+		allocObjs: s.Index("/gc/heap/allocs:objects"),
+		goal:      s.Index("/gc/heap/goal:bytes"), gors: s.Index("/sched/goroutines:goroutines"),
+		procs: s.Index("/sched/gomaxprocs:threads"), gogc: s.Index("/gc/gogc:percent"),
+		cpuUser: s.Index("/cpu/classes/user:cpu-seconds"), cpuGC: s.Index("/cpu/classes/gc/total:cpu-seconds"),
+		cpuScav: s.Index("/cpu/classes/scavenge/total:cpu-seconds"), cpuIdle: s.Index("/cpu/classes/idle:cpu-seconds"),
+	}
+	cb := func(_ context.Context, o metric.Observer) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("otelexport: observe: panic: %v", r)
+			}
+		}()
+		s.View(func(sn *metrics.Snapshot) {
+			v := func(i int) int64 { return int64(sn.Value(i)) }
+			stack := v(ix.stacks) + v(ix.osStacks)
+			o.ObserveInt64(memUsed, stack, attrStack)
+			o.ObserveInt64(memUsed, v(ix.total)-v(ix.released)-stack, attrOther)
+			if lim := sn.Value(ix.memlimit); ix.memlimit >= 0 && lim < math.MaxInt64 {
+				o.ObserveInt64(memLimit, int64(lim))
+			}
+			o.ObserveInt64(allocated, v(ix.allocBytes))
+			o.ObserveInt64(allocations, v(ix.allocObjs))
+			o.ObserveInt64(gcGoal, v(ix.goal))
+			o.ObserveInt64(gors, v(ix.gors))
+			o.ObserveInt64(procs, v(ix.procs))
+			if ix.gogc >= 0 {
+				o.ObserveInt64(gogc, v(ix.gogc))
+			}
+			if ix.cpuUser >= 0 {
+				o.ObserveFloat64(cpuTime, sn.Value(ix.cpuUser), attrUser)
+				o.ObserveFloat64(cpuTime, sn.Value(ix.cpuGC), attrGC)
+				o.ObserveFloat64(cpuTime, sn.Value(ix.cpuScav), attrScav)
+				o.ObserveFloat64(cpuTime, sn.Value(ix.cpuIdle), attrIdle)
+			}
+			if sn.HaveLimits {
+				if sn.Limits.CPU.Unknown == "" {
+					o.ObserveFloat64(cgCPULimit, sn.Limits.CPU.Quota)
+				}
+				if sn.Limits.Memory.Unknown == "" {
+					o.ObserveInt64(cgMemLimit, clampInt64(sn.Limits.Memory.Max))
+					o.ObserveInt64(cgMemHigh, clampInt64(sn.Limits.Memory.High))
+				}
+			}
+			if st := &sn.Cgroup; st.HaveCPU {
+				o.ObserveInt64(cgPeriods, clampInt64(st.Periods))
+				o.ObserveInt64(cgThrottled, clampInt64(st.ThrottledPeriods))
+				o.ObserveFloat64(cgThrottledTime, st.ThrottledTime.Seconds())
+			}
+			if st := &sn.Cgroup; st.HaveMemory {
+				o.ObserveInt64(cgMemUsage, clampInt64(st.MemoryUsage))
+			}
+		})
+		return nil
+	}
+	reg, err := m.RegisterCallback(cb,
+		memUsed, memLimit, allocated, allocations, gcGoal, gors, procs, gogc, cpuTime,
+		cgCPULimit, cgPeriods, cgThrottled, cgThrottledTime, cgMemLimit, cgMemHigh, cgMemUsage)
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("otelexport: register callback: %w", err)
+	}
+	e.reg = reg
+	return e, nil
+}
+
+func clampInt64(v uint64) int64 {
+	if v > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(v)
+}
+
+// Close unregisters the callback and closes the sampler the exporter
+// created. Idempotent.
+func (e *Exporter) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	var errs []error
+	if e.reg != nil {
+		errs = append(errs, e.reg.Unregister())
+	}
+	if e.owned {
+		errs = append(errs, e.s.Close())
+	}
+	return errors.Join(errs...)
+}
