@@ -1,8 +1,10 @@
 package vitals
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/big"
 	"os"
@@ -795,8 +797,30 @@ func TestWatcherFollowsLimits(t *testing.T) {
 	<-r.watchDone
 	lim.set(3, 300*mib)
 	r.Undo()
-	if p, m, _ := rt.get(); p != 8 || m != math.MaxInt64 {
-		t.Errorf("after cancel and Undo: GOMAXPROCS %d, limit %d; want 8, off", p, m)
+	if p, m, level := rt.get(); p != 8 || m != math.MaxInt64 || level != "single" {
+		t.Errorf("after cancel and Undo: GOMAXPROCS %d, limit %d, traceback %q; want 8, off, single", p, m, level)
+	}
+}
+
+func TestWithLogger(t *testing.T) {
+	cleanEnv(t)
+	var b bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&b, nil))
+	rt := newFake(8, 8)
+	r, err := Setup(withRuntime(rt), WithLogger(l), withBuildInfo(),
+		WithCgroupRoot(v2Tree(t, "100000 100000\n", "", "", "", "")), MemoryLimitRatio(0.5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Undo()
+	out := b.String()
+	for _, want := range []string{`msg="vitals: GOMAXPROCS" old=8 new=2 source="cgroup v2"`, `msg="vitals: GOTRACEBACK" old=single new=all`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "GOMEMLIMIT") {
+		t.Errorf("logged an unchanged GOMEMLIMIT:\n%s", out)
 	}
 }
 
