@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	rtm "runtime/metrics"
 	"sync"
 	"testing"
 	"time"
@@ -347,5 +348,34 @@ func BenchmarkSamplerViewShared(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.View(func(sn *Snapshot) { n += sn.Generation })
+	}
+}
+
+// BenchmarkRuntimeRead is the runtime/metrics part of a read alone.
+func BenchmarkRuntimeRead(b *testing.B) {
+	s, err := New(WithMinInterval(0), withCgroup(newFake()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	samples := s.snap.Runtime
+	b.ReportAllocs()
+	for b.Loop() {
+		rtm.Read(samples)
+	}
+}
+
+// BenchmarkCgroupRead is the cgroup counters part of a read alone.
+func BenchmarkCgroupRead(b *testing.B) {
+	r, err := cgroup.NewStatReader()
+	if err != nil {
+		b.Skip(err)
+	}
+	defer r.Close()
+	var st cgroup.Stats
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Read(&st); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
