@@ -3,6 +3,7 @@ package finalizer
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
@@ -39,6 +40,9 @@ func run(pass *analysis.Pass) (any, error) {
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	for cur := range insp.Root().Preorder((*ast.CallExpr)(nil)) {
 		call := cur.Node().(*ast.CallExpr)
+		if ignore.InTestFile(pass, call.Pos()) {
+			continue
+		}
 		switch {
 		case len(call.Args) == 2 && callee.Is(pass.TypesInfo, call, "runtime", "SetFinalizer"):
 			if tv, ok := pass.TypesInfo.Types[call.Args[1]]; ok && tv.IsNil() {
@@ -62,7 +66,7 @@ func run(pass *analysis.Pass) (any, error) {
 			id := captures(pass.TypesInfo, call.Args[1], obj)
 			what := "cleanup"
 			if id == nil {
-				id = captures(pass.TypesInfo, call.Args[2], obj)
+				id = pointsInto(pass.TypesInfo, call.Args[2], obj)
 				what = "cleanup argument"
 			}
 			if id != nil {
@@ -89,6 +93,35 @@ func root(info *types.Info, e ast.Expr) *types.Var {
 	}
 	v, _ := info.Uses[id].(*types.Var)
 	return v
+}
+
+// pointsInto returns the identifier of obj when e is obj itself or the
+// address of something inside it (&obj.field, &obj[i]): values that keep obj
+// reachable. A field read or method call (obj.Name()) copies a value out and
+// does not; nil when obj is nil.
+func pointsInto(info *types.Info, e ast.Expr, obj *types.Var) *ast.Ident {
+	if obj == nil {
+		return nil
+	}
+	e = ast.Unparen(e)
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		e = ast.Unparen(u.X)
+		for {
+			switch x := e.(type) {
+			case *ast.SelectorExpr:
+				e = ast.Unparen(x.X)
+				continue
+			case *ast.IndexExpr:
+				e = ast.Unparen(x.X)
+				continue
+			}
+			break
+		}
+	}
+	if id, ok := e.(*ast.Ident); ok && info.Uses[id] == obj {
+		return id
+	}
+	return nil
 }
 
 // captures returns the first identifier in e that refers to obj, where e is

@@ -3,7 +3,6 @@ package gccall
 import (
 	"go/ast"
 	"go/types"
-	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/inspect"
@@ -35,7 +34,7 @@ func run(pass *analysis.Pass) (any, error) {
 		if !callee.Is(pass.TypesInfo, call, "runtime", "GC") {
 			continue
 		}
-		if strings.HasSuffix(pass.Fset.File(call.Pos()).Name(), "_test.go") {
+		if ignore.InTestFile(pass, call.Pos()) {
 			continue
 		}
 		if beforeReadMemStats(pass.TypesInfo, cur) && inTestingHelper(pass.TypesInfo, cur) {

@@ -43,10 +43,14 @@ func run(pass *analysis.Pass) (any, error) {
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	for cur := range insp.Root().Preorder((*ast.CallExpr)(nil)) {
 		call := cur.Node().(*ast.CallExpr)
-		if len(call.Args) != 1 || !callee.Is(pass.TypesInfo, call, "runtime", "GOMAXPROCS") {
+		if len(call.Args) != 1 || !callee.Is(pass.TypesInfo, call, "runtime", "GOMAXPROCS") ||
+			ignore.InTestFile(pass, call.Pos()) {
 			continue
 		}
 		arg := ast.Unparen(call.Args[0])
+		if restores(pass.TypesInfo, cur, arg) {
+			continue // puts back a value GOMAXPROCS returned: the call that set it is the one reported
+		}
 		if tv, ok := pass.TypesInfo.Types[arg]; ok && tv.Value != nil {
 			if n, exact := constant.Int64Val(tv.Value); !exact || n <= 0 {
 				continue // GOMAXPROCS(0) reads; negative values are ignored by the runtime.
@@ -135,6 +139,48 @@ func removal(pass *analysis.Pass, cur inspector.Cursor, call *ast.CallExpr) []an
 		}
 	}
 	return edits
+}
+
+// restores reports whether arg is a previous GOMAXPROCS value: a call to
+// runtime.GOMAXPROCS itself, as in defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)),
+// or a variable the enclosing function sets from such a call.
+func restores(info *types.Info, cur inspector.Cursor, arg ast.Expr) bool {
+	if c, ok := arg.(*ast.CallExpr); ok {
+		return callee.Is(info, c, "runtime", "GOMAXPROCS")
+	}
+	id, ok := arg.(*ast.Ident)
+	if !ok {
+		return false
+	}
+	v, ok := info.Uses[id].(*types.Var)
+	if !ok {
+		return false
+	}
+	var fn ast.Node
+	for c := range cur.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+		fn = c.Node()
+	}
+	if fn == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(fn, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || found || len(as.Lhs) != len(as.Rhs) {
+			return !found
+		}
+		for i, l := range as.Lhs {
+			lid, ok := l.(*ast.Ident)
+			if !ok || (info.Defs[lid] != v && info.Uses[lid] != v) {
+				continue
+			}
+			if c, ok := ast.Unparen(as.Rhs[i]).(*ast.CallExpr); ok && callee.Is(info, c, "runtime", "GOMAXPROCS") {
+				found = true
+			}
+		}
+		return true
+	})
+	return found
 }
 
 func usedOutside(info *types.Info, file *ast.File, pn *types.PkgName, stmt ast.Node) bool {

@@ -5,7 +5,6 @@ import (
 	"go/ast"
 	"go/constant"
 	"go/types"
-	"strings"
 	"time"
 
 	"golang.org/x/tools/go/analysis"
@@ -39,7 +38,7 @@ func run(pass *analysis.Pass) (any, error) {
 		if !callee.Is(pass.TypesInfo, call, "runtime", "ReadMemStats") {
 			continue
 		}
-		if strings.HasSuffix(pass.Fset.File(call.Pos()).Name(), "_test.go") {
+		if ignore.InTestFile(pass, call.Pos()) {
 			continue
 		}
 		var loop, fn ast.Node

@@ -37,7 +37,7 @@ func run(pass *analysis.Pass) (any, error) {
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	for cur := range insp.Root().Preorder((*ast.CallExpr)(nil)) {
 		call := cur.Node().(*ast.CallExpr)
-		if len(call.Args) != 2 || !callee.Is(info, call, "runtime", "Stack") {
+		if len(call.Args) != 2 || !callee.Is(info, call, "runtime", "Stack") || ignore.InTestFile(pass, call.Pos()) {
 			continue
 		}
 		var fn ast.Node

@@ -55,7 +55,7 @@ func run(pass *analysis.Pass) (any, error) {
 
 	for cur := range insp.Root().Preorder((*ast.CallExpr)(nil)) {
 		call := cur.Node().(*ast.CallExpr)
-		if !callee.Is(info, call, tracePkg, "Start") {
+		if !callee.Is(info, call, tracePkg, "Start") || ignore.InTestFile(pass, call.Pos()) {
 			continue
 		}
 		var fnCur inspector.Cursor
@@ -190,7 +190,9 @@ func escapes(info *types.Info, cfgs *ctrlflow.CFGs, g *cfg.CFG, start *ast.CallE
 			}
 		}
 		if len(succs) == 0 {
-			return !noReturn(info, cfgs, b)
+			// The block after a select's last case has no successors: no
+			// path leaves a select without taking a case.
+			return b.Kind != cfg.KindSelectAfterCase && !noReturn(info, cfgs, b)
 		}
 		for _, next := range succs {
 			if visit(next, 0) {

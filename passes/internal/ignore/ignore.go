@@ -125,3 +125,11 @@ func alone(pass *analysis.Pass, c *ast.Comment) bool {
 	}
 	return strings.TrimSpace(string(src[start:end])) == ""
 }
+
+// InTestFile reports whether pos lies in a _test.go file. The analyzers
+// report production pitfalls; tests set GOMAXPROCS, collect, turn the GC off
+// and watch finalizers on purpose.
+func InTestFile(pass *analysis.Pass, pos token.Pos) bool {
+	f := pass.Fset.File(pos)
+	return f != nil && strings.HasSuffix(f.Name(), "_test.go")
+}

@@ -49,6 +49,16 @@ func cleanupArg(f *File) {
 	runtime.AddCleanup(f, func(g *File) { g.Close() }, f) // want `runtime.AddCleanup cleanup argument refers to f`
 }
 
+func cleanupCopies(f *os.File, p *pipe) {
+	runtime.AddCleanup(f, func(name string) { os.Remove(name) }, f.Name()) // a copied string: not reported
+	runtime.AddCleanup(p, func(fds fields) {}, p.fields)                   // a copied struct: not reported
+	runtime.AddCleanup(p, func(fds *fields) {}, &p.fields)                 // want `runtime.AddCleanup cleanup argument refers to p`
+}
+
+type fields struct{ r, w int }
+
+type pipe struct{ fields }
+
 func suppressed() *File {
 	f := &File{fd: 3}
 	//vitals:ignore finalizer safety net only: every caller defers Close, checked by TestClose

@@ -34,6 +34,12 @@ func reads() int {
 	return prev + runtime.NumCPU()
 }
 
+func restore() {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8)) // want `freezes GOMAXPROCS`
+	old := runtime.GOMAXPROCS(2)                    // want `freezes GOMAXPROCS`
+	defer runtime.GOMAXPROCS(old)                   // puts the old value back: not reported again
+}
+
 func suppressed() {
 	//vitals:ignore maxprocs batch job pinned to 2 threads by the scheduler contract
 	runtime.GOMAXPROCS(2)

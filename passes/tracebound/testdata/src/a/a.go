@@ -43,6 +43,20 @@ func everyPath(w io.Writer, fail bool) error {
 	return nil
 }
 
+func selectStop(ctx context.Context, w io.Writer) error {
+	if err := trace.Start(w); err != nil { // every case of the select reaches Stop: not reported
+		return err
+	}
+	t := time.NewTimer(time.Second)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+	}
+	trace.Stop()
+	return nil
+}
+
 func fatal(w io.Writer, fail bool) {
 	trace.Start(w) // the path that skips Stop ends the process: not reported
 	if fail {
