@@ -56,11 +56,20 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	// Flags may come before or after the file name.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
 		}
-		return 2
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	var opts []gctrace.Option
 	if *memlimit != "" {
@@ -78,8 +87,8 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 		dst  = stdout
 	)
 	if command != nil {
-		if fs.NArg() > 0 {
-			fmt.Fprintf(stderr, "vitals gctrace: unexpected %q before --\n", fs.Arg(0))
+		if len(files) > 0 {
+			fmt.Fprintf(stderr, "vitals gctrace: unexpected %q before --\n", files[0])
 			return 2
 		}
 		dst = stderr
@@ -88,14 +97,14 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 	} else {
-		if fs.NArg() > 1 {
+		if len(files) > 1 {
 			fmt.Fprintln(stderr, "vitals gctrace: want at most one file")
 			return 2
 		}
 		in := io.Reader(os.Stdin)
 		name := "standard input"
-		if fs.NArg() == 1 && fs.Arg(0) != "-" {
-			name = fs.Arg(0)
+		if len(files) == 1 && files[0] != "-" {
+			name = files[0]
 			f, err := os.Open(name)
 			if err != nil {
 				fmt.Fprintf(stderr, "vitals gctrace: %v\n", err)
