@@ -189,8 +189,9 @@ func parseCFSValue(b []byte) (int64, error) {
 const unlimitedMemory = 1 << 62
 
 // parseMemoryValue parses memory.max, memory.high, memory.limit_in_bytes,
-// memory.current or memory.usage_in_bytes: a decimal byte count or "max".
-// limited is false for "max" and for v1's page-rounded LONG_MAX sentinel.
+// or v1 hierarchical_memory_limit: a decimal byte count or "max". limited
+// is false for "max" and for v1's page-rounded LONG_MAX sentinel; 0 is an
+// error.
 func parseMemoryValue(b []byte) (v uint64, limited bool, err error) {
 	s := strings.TrimSpace(string(b))
 	if s == "" {
@@ -206,6 +207,11 @@ func parseMemoryValue(b []byte) (v uint64, limited bool, err error) {
 	}
 	if v >= unlimitedMemory {
 		return 0, false, nil
+	}
+	if v == 0 {
+		// The kernel accepts 0, but no running process fits in it: the file
+		// is not describing this process (or is not a limit file at all).
+		return 0, false, fmt.Errorf("%w: a limit of 0 bytes", errMalformed)
 	}
 	return v, true, nil
 }
