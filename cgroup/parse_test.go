@@ -67,7 +67,7 @@ func TestParseMountInfoLine(t *testing.T) {
 			want: mountInfo{root: "/a b", mountPoint: "/c\\d\te", fsType: "cgroup", superOpts: "rw,cpu,cpuacct"},
 		},
 		{in: `1 2 0:3 / /x rw cgroup cgroup rw`, err: true},  // no separator
-		{in: `1 2 0:3 / /x\04 rw - cgroup c rw`, err: true}, // truncated escape
+		{in: `1 2 0:3 / /x\04 rw - cgroup c rw`, err: true},  // truncated escape
 		{in: `1 2 0:3 / /x\089 rw - cgroup c rw`, err: true}, // not octal
 		{in: `1 2 0:3 / /x\777 rw - cgroup c rw`, err: true}, // above 0xff
 		{in: `1 2 0:3 x /x rw - cgroup c rw`, err: true},     // relative root
