@@ -22,7 +22,7 @@ const maxChain = 256
 // VerifyNone, the test function called by testing.tRunner on a parent's
 // stack, ancestor traces (GODEBUG=tracebackancestors=N), and, when the
 // parent has exited, the creating function itself when it is a test.
-func blameOf(g *stacks.Goroutine, byID map[uint64]*stacks.Goroutine) blame {
+func blameOf(g *stacks.Goroutine, byID map[uint64]*stacks.Goroutine, observedName func(uint64) (string, bool)) blame {
 	if n := g.Labels[testLabel]; n != "" {
 		return blame{test: n}
 	}
@@ -93,7 +93,7 @@ func viaOf(f stacks.Frame, name string) string {
 }
 
 // runningTests returns the names of the tests whose goroutines are alive.
-func runningTests(gs []*stacks.Goroutine) map[string]bool {
+func runningTests(gs []*stacks.Goroutine, observedName func(uint64) (string, bool)) map[string]bool {
 	m := map[string]bool{}
 	for _, g := range gs {
 		if n, ok := observedName(g.ID); ok {

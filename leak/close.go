@@ -121,8 +121,7 @@ func unclosedError(mark uint64, checker string) error {
 	if n == 0 {
 		return nil
 	}
-	runtime.GC() // let cleanups of unreachable objects run
-	runtime.Gosched()
+	flushCleanups()
 	closeMu.Lock()
 	var rs []*closeRec
 	for r := range openRecs {
@@ -166,4 +165,24 @@ func unclosedError(mark uint64, checker string) error {
 		}
 	}
 	return fmt.Errorf("%s", strings.TrimRight(b.String(), "\n"))
+}
+
+// flushCleanups runs a GC so that unreachable tracked objects have their
+// cleanups queued, then waits (at most 100 ms) for a sentinel cleanup
+// queued after them by a second GC.
+func flushCleanups() {
+	runtime.GC()
+	done := make(chan struct{})
+	func() {
+		s := new([16]byte)
+		runtime.AddCleanup(s, func(c chan struct{}) { close(c) }, done)
+	}()
+	runtime.GC()
+	t := time.NewTimer(100 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	runtime.Gosched()
 }

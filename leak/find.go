@@ -150,7 +150,7 @@ func writeGroup(b *strings.Builder, i, n int, g *Group) {
 		if g.Count > len(ids) {
 			more = ", ..."
 		}
-		fmt.Fprintf(b, "    goroutine %s%s", strings.Join(ids, ", "), more)
+		fmt.Fprintf(b, "    %s %s%s", plural(len(ids), "goroutine"), strings.Join(ids, ", "), more)
 	}
 }
 
@@ -321,13 +321,13 @@ func (c *config) scan(buf []byte, cur uint64, checker string) (ls []leaked, err 
 	}
 	var running map[string]bool
 	if checker != "" {
-		running = runningTests(all.Goroutines)
+		running = runningTests(all.Goroutines, c.names)
 	}
 	for _, g := range all.Goroutines {
 		if !want[g.ID] {
 			continue
 		}
-		b := blameOf(g, byID)
+		b := blameOf(g, byID, c.names)
 		if checker != "" && b.test != "" && b.test != checker &&
 			!strings.HasPrefix(b.test, checker+"/") && running[b.test] {
 			continue // another test, still running, owns it

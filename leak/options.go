@@ -39,6 +39,7 @@ type config struct {
 	dump  func([]byte) []byte
 	sleep func(time.Duration)
 	now   func() time.Time
+	names func(uint64) (string, bool)
 }
 
 func buildConfig(opts []Option) *config {
@@ -56,6 +57,9 @@ func buildConfig(opts []Option) *config {
 	}
 	if c.dump == nil {
 		c.dump = dumpAll
+	}
+	if c.names == nil {
+		c.names = observedName
 	}
 	return c
 }

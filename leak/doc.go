@@ -1,0 +1,115 @@
+// Package leak finds goroutines that outlive their welcome — in tests, where
+// it names the test that started them, and in production, where a watchdog
+// notices a goroutine count that climbs and never falls back — and objects
+// that were never closed.
+//
+// # In tests
+//
+// One line at the top of a test:
+//
+//	func TestServe(t *testing.T) {
+//		leak.Check(t)
+//		...
+//	}
+//
+// or one TestMain for the whole package:
+//
+//	func TestMain(m *testing.M) { leak.VerifyTestMain(m) }
+//
+// [Check] verifies at the test's cleanup, after its subtests; [VerifyNone]
+// verifies now; [Find] returns the result as an error. Each takes a
+// goroutine dump (runtime.Stack), ignores the calling goroutine, the
+// runtime's, the testing framework's (test goroutines, t.Parallel waits,
+// fuzz workers) and the standard library's process-wide singletons
+// (os/signal's loop, the execution tracer's reader), applies the options,
+// and reports what is left grouped by stack: how many goroutines, in what
+// state, blocked how long, created where, and leaked by which test.
+//
+// # Blame
+//
+// Every report names the test that started each goroutine when it can be
+// told. In order of precision:
+//   - the pprof label [Check] puts on the test goroutine, inherited by
+//     everything it starts, however deep and after any parent exited: the
+//     exact (sub)test name, also with t.Parallel;
+//   - the chain of "created by … in goroutine N" lines up to a live test
+//     goroutine (one running testing.tRunner), or a goroutine ID recorded
+//     by Check or VerifyNone;
+//   - ancestor traces, when the binary runs with
+//     GODEBUG=tracebackancestors=N (N ancestors kept per goroutine; it costs
+//     a stack copy at every go statement): they survive the parents;
+//   - the creating function, when it is a test or one of its closures
+//     ("leaked by TestTable (via pkg.TestTable.func1)").
+//
+// A check run by a named test (Check, VerifyNone with a *testing.T) leaves
+// alone goroutines blamed on another test that is still running — a
+// t.Parallel neighbour checks its own — and does not report a goroutine a
+// previous check already reported.
+//
+// Where Go's own leak detector exists (the goroutineleak profile: Go 1.26
+// built with GOEXPERIMENT=goroutineleakprofile, standard from Go 1.27; see
+// [RuntimeDetector]), a failing check runs it once, at the end (it costs a
+// garbage collection), and marks the goroutines the runtime proved leaked:
+// blocked on something no running goroutine can reach.
+//
+// # Timing
+//
+// A clean check returns as soon as the unexpected goroutines are gone,
+// polling with exponential backoff from 10 µs to 50 ms. A failing check
+// stops once the leftover goroutines have stayed unchanged — same
+// goroutines, same states — for [DefaultSettle] (150 ms), or after
+// [DefaultTimeout] (5 s) if they keep changing (a pool that is still
+// draining keeps the check waiting). goleak's fixed schedule spends ~0.45 s
+// on every failing check; 150 ms of no change is three times the longest
+// poll interval, long enough for goroutines that were told to stop to be
+// scheduled and exit, even on a loaded machine. Use [Settle] and [Timeout]
+// to change either.
+//
+// Dumps never make the check panic: a dump the parser does not expect
+// ("...N frames elided...", truncated, garbled) is reported as best it can
+// or returned as an error.
+//
+// # Close checks
+//
+// A library registers objects that must be closed with [TrackClose], which
+// returns the function its Close calls. [Check], [VerifyClosed] and
+// [VerifyTestMain] report every tracked object not closed, with the stack
+// that created it and whether the garbage collector already found it
+// unreachable (runtime.AddCleanup, which never resurrects the object).
+// Tracking is on in test binaries only (see [SetCloseTracking]).
+//
+// # In production
+//
+// [NewWatchdog] samples the goroutine count (one runtime/metrics read,
+// every 10 s by default), learns a baseline after a warm-up, and reports a
+// suspected leak when the count stays above the baseline by an absolute and
+// a relative slack for several windows and keeps growing. The report diffs
+// a goroutine dump with the one taken at the baseline and lists the stacks
+// that grew. Dumps stop the world (about 50 ms per 10,000 goroutines), so
+// they are rate-limited and skipped above a goroutine count.
+// [Watchdog.State] feeds metrics (metrics.WithWatchdog).
+//
+// # Coming from goleak
+//
+// go.uber.org/goleak maps onto this package as follows:
+//
+//	goleak.VerifyNone(t, opts...)        leak.VerifyNone(t, opts...), or leak.Check(t) at the top
+//	goleak.VerifyTestMain(m, opts...)    leak.VerifyTestMain(m, opts...)
+//	goleak.Find(opts...)                 leak.Find(opts...)
+//	goleak.IgnoreTopFunction(f)          leak.IgnoreTopFunction(f)
+//	goleak.IgnoreAnyFunction(f)          leak.IgnoreAnyFunction(f)
+//	goleak.IgnoreCurrent()               leak.IgnoreCurrent()
+//	goleak.Cleanup(func(exitCode int))   run the code after leak.Find in your own TestMain
+//	goleak.MaxRetryAttempts, MaxSleepInterval (unexported)
+//	                                     leak.Timeout(d), leak.Settle(d)
+//	(none)                               leak.IgnoreCreatedBy(f), leak.CheckOnFailure(),
+//	                                     leak.NoDefaultIgnores(), leak.WithoutRuntimeDetector()
+//
+// Differences: a clean check returns after the first poll that finds
+// nothing; a failing one after 150 ms without change instead of ~0.45 s;
+// reports are grouped by stack and name the leaking test; t.Parallel tests
+// can each Check; goroutines ignored by IgnoreCurrent are not parsed at all;
+// unexpected dump formats never panic. goleak ignores any goroutine in a
+// syscall; this package only ignores cgo callback threads parked in the
+// runtime, so a goroutine stuck in a syscall is reported.
+package leak
