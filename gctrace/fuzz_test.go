@@ -51,6 +51,7 @@ func FuzzReader(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Next: %v", err)
 			}
+			onlyOwnPart(t, rec)
 			z.Add(rec)
 		}
 		st := r.Stats()
@@ -84,6 +85,26 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("invalid JSON: %s", js)
 		}
 	})
+}
+
+// onlyOwnPart checks that a record carries only its kind's part.
+func onlyOwnPart(t *testing.T, rec Record) {
+	t.Helper()
+	hasCycle, hasScav, hasScan := rec.Cycle != (Cycle{}), rec.Scav != (Scav{}), rec.Scan != (Scan{})
+	ok := false
+	switch rec.Kind {
+	case KindGC:
+		ok = !hasScav && !hasScan
+	case KindScav, KindScvg:
+		ok = !hasCycle && !hasScan
+	case KindScan:
+		ok = !hasCycle && !hasScav
+	case KindForced:
+		ok = !hasCycle && !hasScav && !hasScan
+	}
+	if !ok {
+		t.Errorf("record of kind %v carries other parts: %+v", rec.Kind, rec)
+	}
 }
 
 // FuzzGCLine checks the parser against a formatter that prints a Cycle the

@@ -85,6 +85,9 @@ func NewReader(r io.Reader, opts ...Option) *Reader {
 func (r *Reader) Next() (Record, error) {
 	var rec Record
 	for r.err == nil {
+		// A failed parse may leave partial fields; start each line clean
+		// so a record carries only its own kind's part.
+		rec = Record{}
 		line, err := r.br.ReadSlice('\n')
 		r.stats.Bytes += int64(len(line))
 		if errors.Is(err, bufio.ErrBufferFull) {

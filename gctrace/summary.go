@@ -87,9 +87,12 @@ type Summary struct {
 // within 1% (the histogram keeps three significant digits; the runtime
 // prints two).
 type Distribution struct {
-	N                  int64
+	// N is the number of values and Total their sum.
+	N     int64
+	Total time.Duration
+	// P50, P90 and P99 are percentiles: the smallest value that at least
+	// that share of the values do not exceed. Max is the largest value.
 	P50, P90, P99, Max time.Duration
-	Total              time.Duration
 }
 
 // Point is one or more consecutive cycles merged for plotting. The sizes and
