@@ -317,7 +317,15 @@ func envInt(name string) int64 {
 // optional B, KiB, MiB, GiB or TiB suffix, or "off").
 func envMemLimit() int64 {
 	v, ok := os.LookupEnv("GOMEMLIMIT")
-	if !ok || v == "" {
+	if !ok {
+		return -1
+	}
+	return parseMemLimit(v)
+}
+
+// parseMemLimit parses a GOMEMLIMIT value; -1 when it is not one.
+func parseMemLimit(v string) int64 {
+	if v == "" {
 		return -1
 	}
 	if v == "off" {
