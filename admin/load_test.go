@@ -1,0 +1,239 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/govitals/vitals/tracecap"
+)
+
+// parked starts n goroutines blocked on a channel until the test ends.
+func parked(t *testing.T, n int) {
+	t.Helper()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for range n {
+		go func() {
+			defer wg.Done()
+			<-stop
+		}()
+	}
+	t.Cleanup(func() { close(stop); wg.Wait() })
+}
+
+// TestLoadExpensiveOneAtATime sends 64 concurrent expensive requests, spread
+// over every expensive endpoint, to a process with 10,000 extra goroutines.
+// Per guard at most one request ever runs (the guards' peak counters), the
+// others get 429 with Retry-After, and the long ones (CPU profile, trace)
+// admit exactly one.
+func TestLoadExpensiveOneAtATime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10k goroutines and 64 requests")
+	}
+	parked(t, 10_000)
+	rec := recorder(t, tracecap.WithMinInterval(0))
+	s := started(t, WithFlightRecorder(rec))
+	endpoints := []struct {
+		path  string
+		guard string
+	}{
+		{"/debug/pprof/profile?seconds=2", guardProfile},
+		{"/debug/pprof/trace?seconds=2", guardTrace},
+		{"/debug/vitals/trace?seconds=2", guardTrace},
+		{"/debug/pprof/goroutine?debug=2&force=1", guardGoroutines},
+		{"/debug/vitals/goroutines?force=1", guardGoroutines},
+		{"/debug/pprof/heap?gc=1", guardHeapGC},
+		{"/debug/vitals/flight", guardFlight},
+		{"/debug/vitals/flight?reason=again", guardFlight},
+	}
+	if pprof.Lookup("goroutineleak") != nil {
+		endpoints = append(endpoints, struct{ path, guard string }{"/debug/pprof/goroutineleak", guardLeak})
+	}
+	const total = 64
+	type result struct {
+		ep         int
+		code       int
+		retryAfter string
+		err        error
+	}
+	results := make(chan result, total)
+	begin := make(chan struct{})
+	client := &http.Client{Timeout: 60 * time.Second}
+	var wg sync.WaitGroup
+	for i := range total {
+		ep := i % len(endpoints)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-begin
+			resp, err := client.Get("http://" + s.Addr() + endpoints[ep].path)
+			if err != nil {
+				results <- result{ep: ep, err: err}
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			results <- result{ep, resp.StatusCode, resp.Header.Get("Retry-After"), nil}
+		}()
+	}
+	start := time.Now()
+	close(begin)
+	wg.Wait()
+	close(results)
+	elapsed := time.Since(start)
+
+	okByGuard := map[string]int{}
+	refused := 0
+	for r := range results {
+		if r.err != nil {
+			t.Errorf("%s: %v", endpoints[r.ep].path, r.err)
+			continue
+		}
+		switch r.code {
+		case http.StatusOK:
+			okByGuard[endpoints[r.ep].guard]++
+		case http.StatusTooManyRequests:
+			refused++
+			if n, err := strconv.Atoi(r.retryAfter); err != nil || n < 1 {
+				t.Errorf("%s: 429 with Retry-After %q", endpoints[r.ep].path, r.retryAfter)
+			}
+		default:
+			t.Errorf("%s: status %d, want 200 or 429", endpoints[r.ep].path, r.code)
+		}
+	}
+	for name, g := range s.guards {
+		if p := g.peak.Load(); p > 1 {
+			t.Errorf("guard %q: %d requests ran at once", name, p)
+		}
+	}
+	for _, name := range []string{guardProfile, guardTrace} {
+		if okByGuard[name] != 1 {
+			t.Errorf("guard %q admitted %d requests during the 2 s window, want exactly 1", name, okByGuard[name])
+		}
+	}
+	for _, name := range []string{guardGoroutines, guardHeapGC, guardFlight} {
+		if okByGuard[name] < 1 {
+			t.Errorf("guard %q admitted nothing", name)
+		}
+	}
+	t.Logf("%d requests in %v: admitted %v, %d refused with 429", total, elapsed, okByGuard, refused)
+	if refused < total/2 {
+		t.Errorf("only %d of %d refused", refused, total)
+	}
+}
+
+// TestClientGoneStopsWork cancels a 30 s CPU profile request after 100 ms and
+// expects the guard to be free again long before 30 s.
+func TestClientGoneStopsWork(t *testing.T) {
+	s := started(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.Addr()+"/debug/pprof/profile?seconds=30", nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	waitFor(t, func() bool { return s.guards[guardProfile].active.Load() == 1 })
+	cancel()
+	<-done
+	waitFor(t, func() bool { return s.guards[guardProfile].active.Load() == 0 })
+	if resp, _ := get(t, s, "GET", "/debug/pprof/profile?seconds=0.1", noCred); resp.StatusCode != 200 {
+		t.Errorf("after the client left: %d, want 200", resp.StatusCode)
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestShutdownEndsRunningProfile(t *testing.T) {
+	s, err := New(WithAddr("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 1)
+	go func() {
+		resp, err := http.Get("http://" + s.Addr() + "/debug/pprof/profile?seconds=30")
+		if err != nil {
+			got <- -1
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	waitFor(t, func() bool { return s.guards[guardProfile].active.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if d := time.Since(start); d > 9*time.Second {
+		t.Errorf("shutdown waited %v for a 30 s profile", d)
+	}
+	if code := <-got; code != 200 {
+		t.Errorf("profile cut short by shutdown: status %d, want 200 with what was sampled", code)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close after Shutdown: %v", err)
+	}
+	if err := s.Start(); err == nil {
+		t.Error("Start after Shutdown succeeded")
+	}
+}
+
+func TestBindErrorReported(t *testing.T) {
+	a := started(t)
+	b, err := New(WithAddr(a.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Start()
+	if err == nil {
+		b.Close()
+		t.Fatal("second server on the same port started")
+	}
+	if !contains([]byte(err.Error()), a.Addr()) {
+		t.Errorf("error %q does not name the address", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("Close of a server that never started: %v", err)
+	}
+	if resp, _ := get(t, a, "GET", "/healthz", noCred); resp.StatusCode != 200 {
+		t.Errorf("first server hurt: %d", resp.StatusCode)
+	}
+}
+
+func TestCloseIdempotent(t *testing.T) {
+	s := started(t)
+	for i := range 3 {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close #%d: %v", i+1, err)
+		}
+	}
+	if _, err := http.Get(fmt.Sprintf("http://%s/healthz", s.Addr())); err == nil {
+		t.Error("server still answers after Close")
+	}
+}

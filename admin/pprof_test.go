@@ -1,0 +1,200 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"reflect"
+	"runtime/pprof"
+	"strings"
+	"testing"
+	"time"
+)
+
+// goTool finds the go command; a missing one skips, or fails under CI=true.
+func goTool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("go")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("go command not found (CI=true: required)")
+		}
+		t.Skip("go command not found")
+	}
+	return p
+}
+
+var sink [][]byte
+
+// TestGoToolPprofBasicAuth has the real go tool pprof fetch a CPU profile and
+// a heap profile over HTTP with user:pass@ in the URL.
+func TestGoToolPprofBasicAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs go tool pprof")
+	}
+	gocmd := goTool(t)
+	s := started(t, WithBasicAuth(testUser, testPass))
+	// Something to sample: allocate and spin while the profile runs.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			sink = append(sink[:0], make([]byte, 1<<16))
+		}
+	}()
+	for _, tc := range []struct{ name, path string }{
+		{"heap", "/debug/pprof/heap"},
+		{"cpu", "/debug/pprof/profile?seconds=1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := fmt.Sprintf("http://%s:%s@%s%s", testUser, testPass, s.Addr(), tc.path)
+			cctx, ccancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer ccancel()
+			cmd := exec.CommandContext(cctx, gocmd, "tool", "pprof", "-top", url)
+			cmd.Env = append(os.Environ(), "PPROF_TMPDIR="+t.TempDir())
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go tool pprof: %v\n%s", err, out)
+			}
+			if !strings.Contains(string(out), "flat%") {
+				t.Errorf("no -top table in output:\n%s", out)
+			}
+		})
+	}
+	// And without credentials it gets nothing.
+	cctx, ccancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer ccancel()
+	cmd := exec.CommandContext(cctx, gocmd, "tool", "pprof", "-top", "http://"+s.Addr()+"/debug/pprof/heap")
+	cmd.Env = append(os.Environ(), "PPROF_TMPDIR="+t.TempDir())
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Errorf("go tool pprof without credentials succeeded:\n%s", out)
+	}
+}
+
+func TestPprofIndexListsEveryProfile(t *testing.T) {
+	s := started(t)
+	resp, body := get(t, s, "GET", "/debug/pprof/", noCred)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	want := []string{"profile", "trace"}
+	for _, p := range pprof.Profiles() {
+		want = append(want, p.Name()) // goroutineleak too, when the toolchain has it
+	}
+	for _, n := range want {
+		if !contains(body, ">"+n+"</a>") {
+			t.Errorf("index lacks %s", n)
+		}
+	}
+	if contains(body, ">cmdline</a>") {
+		t.Error("index lists cmdline although it is off")
+	}
+}
+
+func TestNamedProfiles(t *testing.T) {
+	s := started(t, WithGoroutineBudget(1_000_000))
+	tests := []struct {
+		path   string
+		want   int
+		prefix string // of the body, "" for a gzipped profile
+	}{
+		{"/debug/pprof/heap", 200, ""},
+		{"/debug/pprof/heap?gc=1", 200, ""},
+		{"/debug/pprof/heap?debug=1", 200, "heap profile:"},
+		{"/debug/pprof/allocs", 200, ""},
+		{"/debug/pprof/goroutine", 200, ""},
+		{"/debug/pprof/goroutine?debug=1", 200, "goroutine profile:"},
+		{"/debug/pprof/goroutine?debug=2", 200, "goroutine "},
+		{"/debug/pprof/threadcreate?debug=1", 200, "threadcreate profile:"},
+		{"/debug/pprof/block", 200, ""},
+		{"/debug/pprof/mutex", 200, ""},
+		{"/debug/pprof/nosuch", 404, "admin: unknown profile"},
+		{"/debug/pprof/cmdline", 404, "admin: cmdline is disabled"},
+		{"/debug/pprof/heap?seconds=5", 400, "admin: delta profiles"},
+		{"/debug/pprof/profile?seconds=abc", 400, "admin: seconds"},
+		{"/debug/pprof/profile?seconds=-1", 400, "admin: seconds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, body := get(t, s, "GET", tt.path, noCred)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d: %.200q", resp.StatusCode, tt.want, body)
+			}
+			if tt.prefix == "" {
+				isProfile(t, body)
+			} else if !strings.HasPrefix(string(body), tt.prefix) {
+				t.Errorf("body starts %.60q, want %q", body, tt.prefix)
+			}
+		})
+	}
+}
+
+func TestGoroutineBudget(t *testing.T) {
+	s := started(t, WithGoroutineBudget(1))
+	resp, body := get(t, s, "GET", "/debug/pprof/goroutine?debug=2", noCred)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !contains(body, "force=1") {
+		t.Errorf("over budget: %d %q, want 413 naming force=1", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, s, "GET", "/debug/vitals/goroutines", noCred); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("grouped page over budget: %d, want 413", resp.StatusCode)
+	}
+	if resp, _ := get(t, s, "GET", "/debug/pprof/goroutine?debug=2&force=1", noCred); resp.StatusCode != 200 {
+		t.Errorf("forced: %d, want 200", resp.StatusCode)
+	}
+	if resp, _ := get(t, s, "GET", "/debug/pprof/goroutine?debug=1", noCred); resp.StatusCode != 200 {
+		t.Errorf("debug=1 is not a full dump: %d, want 200", resp.StatusCode)
+	}
+}
+
+func symbolTarget() {}
+
+func TestSymbol(t *testing.T) {
+	s := started(t)
+	pc := reflect.ValueOf(symbolTarget).Pointer()
+	req, err := http.NewRequest("POST", "http://"+s.Addr()+"/debug/pprof/symbol", strings.NewReader(fmt.Sprintf("%#x+0x0+nonsense", pc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := fmt.Fprint(&b, readAll(t, resp)); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("num_symbols: 1\n%#x github.com/govitals/vitals/admin.symbolTarget\n", pc)
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	var sb strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return sb.String()
+}
+
+func TestDurationCapped(t *testing.T) {
+	s := started(t, WithMaxDuration(200*time.Millisecond))
+	start := time.Now()
+	resp, body := get(t, s, "GET", "/debug/pprof/profile?seconds=3600", noCred)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Vitals-Duration-Capped") != "1" {
+		t.Fatalf("status %d, capped header %q", resp.StatusCode, resp.Header.Get("X-Vitals-Duration-Capped"))
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("an hour-long profile capped at 200ms took %v", d)
+	}
+	isProfile(t, body)
+}
