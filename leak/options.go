@@ -197,8 +197,10 @@ func isBuiltin(g *stacks.Goroutine) bool {
 			// os/signal's single delivery loop, started by the first
 			// signal.Notify and never stopped.
 			"os/signal.loop", "os/signal.signal_recv",
-			// go test -trace / runtime/trace.Start's reader.
-			"runtime.ReadTrace", "runtime/trace.Start.func1":
+			// go test -trace / runtime/trace.Start's reader, and
+			// -cpuprofile / pprof.StartCPUProfile's writer.
+			"runtime.ReadTrace", "runtime/trace.Start.func1",
+			"runtime/pprof.profileWriter":
 			return true
 		}
 	}
