@@ -5,8 +5,8 @@ package metrics
 type Settings struct {
 	// GOMAXPROCS is the value vitals set (or found).
 	GOMAXPROCS int
-	// GOMAXPROCSSource says where it came from, for example "cgroup",
-	// "env", "runtime" or "flag". Exported as the source label of
+	// GOMAXPROCSSource says where it came from, for example "cgroup v2",
+	// "env" or "runtime default" (the root package's Decision.Source). Exported as the source label of
 	// vitals_gomaxprocs.
 	GOMAXPROCSSource string
 	// GOMEMLIMIT is the soft memory limit in bytes vitals set (or found);
@@ -20,8 +20,9 @@ type Settings struct {
 // Check is one item of the start-up checklist, as reported by a [WithChecks]
 // hook. Exported as vitals_checklist_ok{item=Name}: 1 when OK, 0 when not.
 type Check struct {
-	// Name is a short stable identifier ("GOMAXPROCS", "GOMEMLIMIT",
-	// "GOTRACEBACK", ...). It becomes a label value: keep it low-cardinality.
+	// Name is a short stable identifier (the checklist's rule IDs:
+	// "gomaxprocs", "gomemlimit", "gotraceback", ...). It becomes a label
+	// value: keep it low-cardinality.
 	Name string
 	// OK reports whether the setting is in line with the checklist.
 	OK bool

@@ -175,11 +175,7 @@ func (s *Sampler) View(fn func(*Snapshot)) {
 		return
 	}
 	s.mu.RUnlock()
-	s.mu.Lock()
-	if !s.freshLocked() {
-		s.readLocked()
-	}
-	s.mu.Unlock()
+	s.refresh()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	fn(&s.snap)
@@ -189,8 +185,18 @@ func (s *Sampler) View(fn func(*Snapshot)) {
 // It is the raw cost of a sample: 0 allocations, a few microseconds.
 func (s *Sampler) Read() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.readLocked()
-	s.mu.Unlock()
+}
+
+// refresh reads unless another caller did while this one waited for the
+// lock: that is how concurrent scrapes share one read.
+func (s *Sampler) refresh() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.freshLocked() {
+		s.readLocked()
+	}
 }
 
 // Close closes the cgroup counter files. Idempotent; a closed Sampler keeps
