@@ -112,6 +112,9 @@ func (r *Reader) Next() (Record, error) {
 		r.stats.Lines++
 		body := trimEOL(line)
 		kind, malformed := parseLine(body, &rec)
+		if kind == 0 {
+			rec = Record{} // drop what a failed parse left
+		}
 		if r.holding {
 			if kind == 0 && len(body) <= maxHeld && r.repair(body, &rec.Cycle) {
 				rec.Kind = KindGC
