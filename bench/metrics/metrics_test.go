@@ -5,10 +5,12 @@
 package metrics
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 
 	vmetrics "github.com/govitals/vitals/metrics"
 	"github.com/govitals/vitals/metrics/promexport"
@@ -64,4 +66,50 @@ func BenchmarkGather(b *testing.B) {
 	b.Run("vitals_gatherers_merge", func(b *testing.B) {
 		gatherLoop(b, prometheus.Gatherers{prometheus.NewRegistry(), vitalsCollector(b)})
 	})
+	// registry_floor is a registry holding a collector of as many free,
+	// prebuilt gauges as vitals emits families: what Registry.Gather costs
+	// by itself, whatever the collector.
+	b.Run("registry_floor", func(b *testing.B) {
+		mfs, err := vitalsCollector(b).Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(newFreeGauges(len(mfs)))
+		gatherLoop(b, reg)
+	})
+}
+
+// freeGauges is a collector whose metrics cost nothing to write.
+type freeGauges []freeGauge
+
+type freeGauge struct {
+	desc *prometheus.Desc
+	v    dto.Gauge
+}
+
+func newFreeGauges(n int) freeGauges {
+	g := make(freeGauges, n)
+	for i := range g {
+		one := 1.0
+		g[i].desc = prometheus.NewDesc(fmt.Sprintf("free_gauge_%03d", i), "A gauge that costs nothing.", nil, nil)
+		g[i].v.Value = &one
+	}
+	return g
+}
+
+func (g *freeGauge) Desc() *prometheus.Desc { return g.desc }
+
+func (g *freeGauge) Write(m *dto.Metric) error { m.Gauge = &g.v; return nil }
+
+func (g freeGauges) Describe(ch chan<- *prometheus.Desc) {
+	for i := range g {
+		ch <- g[i].desc
+	}
+}
+
+func (g freeGauges) Collect(ch chan<- prometheus.Metric) {
+	for i := range g {
+		ch <- &g[i]
+	}
 }
