@@ -28,6 +28,7 @@
 // came from, the start-up checklist, the goroutine leak watchdog) live in
 // packages that import this one, so they reach the sampler through plain
 // function hooks: [WithSettings], [WithChecks] and [WithWatchdog]. Each hook
-// is called once per read, never per scrape; a hook that panics is recovered
-// and its values are left out of that read.
+// is called once per read, never per scrape, with the sampler's lock held:
+// it must be quick and must not call the sampler. A hook that panics is
+// recovered and its values are left out of that read.
 package metrics
