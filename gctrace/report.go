@@ -19,7 +19,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 	b := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	in := s.Input
-	p("input: %d lines: %d runtime trace, %d other, %d malformed\n", in.Lines, in.Trace, in.Other, in.Malformed)
+	p("input: %d lines: %d runtime trace, %d other, %d malformed", in.Lines, in.Trace, in.Other, in.Malformed)
+	if n := in.Embedded + in.Repaired; n > 0 {
+		p(" (%d gc lines untangled from the program's output)", n)
+	}
+	p("\n")
 	if s.Cycles == 0 {
 		p("no GC cycles\n")
 	} else {
