@@ -16,8 +16,9 @@ const (
 	// KindForced is the "GC forced" line sysmon's helper prints before it
 	// starts the periodic (two-minute) collection.
 	KindForced
-	// KindScav is a scavenger line: "scav 120 KiB work (bg), …" (Go 1.21+),
-	// "scav 120 KiB work, 900 KiB total, 85% util" (Go 1.17–1.20) or
+	// KindScav is a scavenger line: "scav 120 KiB work (bg), 0 KiB work
+	// (eager), 900 KiB now, 85% util" (current releases), "scav 120 KiB
+	// work, 900 KiB total, 85% util" (the releases before, from Go 1.17) or
 	// "scav 3 120 KiB work, …" (Go 1.14–1.16, with a generation number).
 	KindScav
 	// KindScvg is a scavenger line of Go 1.13 and earlier: "scvg3: 5 MB
@@ -111,9 +112,9 @@ type Scav struct {
 	// 0 when not printed.
 	Gen int
 	// Work is the memory returned to the OS since the previous line
-	// (background plus eager in Go 1.21+).
+	// (background plus eager where the line splits them).
 	Work uint64
-	// WorkBg and WorkEager split Work in Go 1.21+ lines.
+	// WorkBg and WorkEager split Work in current releases' lines.
 	WorkBg, WorkEager uint64
 	// Released is the heap memory currently released to the OS.
 	Released uint64
@@ -338,7 +339,7 @@ func parseScav(line []byte, v *Scav) bool {
 		}
 	}
 	if s.lit(" (bg), ") {
-		// Go 1.21+: "… KiB work (bg), N KiB work (eager), N KiB now, …".
+		// Current form: "… KiB work (bg), N KiB work (eager), N KiB now, …".
 		v.WorkBg = kib << 10
 		e, ok := s.uint()
 		if !ok || e > 1<<53 || !s.lit(" KiB work (eager), ") {

@@ -67,12 +67,12 @@ func TestParseLine(t *testing.T) {
 		},
 		{name: "GC forced", line: "GC forced", want: Record{Kind: KindForced}},
 		{
-			name: "scav go1.21+",
+			name: "scav current (go1.26)",
 			line: "scav 0 KiB work (bg), 22504 KiB work (eager), 28144 KiB now, 100% util (forced)",
 			want: Record{Kind: KindScav, Scav: Scav{Work: 22504 << 10, WorkEager: 22504 << 10, Released: 28144 << 10, UtilPercent: 100, Forced: true}},
 		},
 		{
-			name: "scav go1.17-1.20",
+			name: "scav go1.17 to before the bg/eager split",
 			line: "scav 512 KiB work, 2048 KiB total, 87% util [controller reset]",
 			want: Record{Kind: KindScav, Scav: Scav{Work: 512 << 10, Released: 2048 << 10, UtilPercent: 87, ControllerReset: true}},
 		},
