@@ -246,9 +246,13 @@ func (s *Server) Start() error {
 		}
 		s.serveErr <- err
 	}()
-	s.cfg.logger.Info("admin: listening", "addr", ln.Addr().String(), "auth", s.auth.enabled() || len(s.cfg.middleware) > 0)
+	s.cfg.logger.Info("admin: listening", "addr", ln.Addr().String(), "auth", s.Authenticated())
 	return nil
 }
+
+// Authenticated reports whether the server requires credentials (a token,
+// basic auth or user middleware).
+func (s *Server) Authenticated() bool { return s.auth.enabled() || len(s.cfg.middleware) > 0 }
 
 // Addr returns the address the server listens on (useful with port 0), or
 // the configured address before Start.
