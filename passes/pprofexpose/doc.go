@@ -23,6 +23,20 @@
 // made with net.Listen on such a constant. ":8080" listens on every
 // interface, and an address that is not a constant is not provably anything.
 //
+// # Compared with gosec G108
+//
+// gosec's G108 reports every blank import of net/http/pprof, at the import,
+// whatever the program then serves. It therefore also fires for a program
+// that serves pprof only on loopback or only on its own mux, or that never
+// serves HTTP at all; and it misses a named or plain import
+// (import "net/http/pprof" to mount pprof.Index on an admin mux still runs
+// the init that registers on http.DefaultServeMux), expvar, and an import
+// through a helper package. pprofexpose reports where the exposure happens,
+// the serve call, only when the debug handlers are linked in and the address
+// is not provably loopback. It cannot see a DefaultServeMux handed to a
+// server through a variable, a field or a third-party framework, which G108's
+// blunter rule still catches at the import.
+//
 // The remedy is to serve the application on its own *http.ServeMux and the
 // debug handlers on a loopback admin port (or behind authentication).
 // A //vitals:ignore pprofexpose <reason> comment suppresses a report.

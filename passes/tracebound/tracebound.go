@@ -58,15 +58,15 @@ func run(pass *analysis.Pass) (any, error) {
 		if !callee.Is(info, call, tracePkg, "Start") || ignore.InTestFile(pass, call.Pos()) {
 			continue
 		}
-		var fnCur inspector.Cursor
+		var fnNode ast.Node // nil for a Start in a package-level initializer
 		for c := range cur.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
-			fnCur = c
+			fnNode = c.Node()
 			break
 		}
 		var body *ast.BlockStmt
 		var g *cfg.CFG
 		var isMain bool
-		switch fn := fnCur.Node().(type) {
+		switch fn := fnNode.(type) {
 		case *ast.FuncDecl:
 			body, g = fn.Body, cfgs.FuncDecl(fn)
 			isMain = pass.Pkg.Name() == "main" && fn.Recv == nil && (fn.Name.Name == "main" || fn.Name.Name == "init")
