@@ -69,6 +69,12 @@ func TestReadLayouts(t *testing.T) {
 			effect: 1.5,
 		},
 		{
+			name: "v1-cpuset-smaller-than-quota", // effective_cpus wins over cpuset.cpus
+			want: v1ns(CPU{Limited: true, Quota: 4, QuotaPath: v1cpu + "/cpu.cfs_quota_us", Affinity: 2},
+				Memory{Limited: true, Max: mib, MaxPath: v1mem + "/memory.limit_in_bytes"}),
+			effect: 2,
+		},
+		{
 			name:   "v1-unlimited", // quota -1, 4 KiB page sentinel
 			want:   v1ns(CPU{Affinity: 8}, Memory{}),
 			effect: 8,

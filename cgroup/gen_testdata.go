@@ -130,6 +130,8 @@ func layouts() map[string]files {
 	l["v1-namespace"] = set(v1ns(n(50000), n(100000), n(1024*mib)),
 		"sys/fs/cgroup/memory/memory.stat", "cache 0\nrss 1\nhierarchical_memory_limit "+n(256*mib))
 	l["v1-quota-1.5"] = v1ns(n(150000), n(100000), n(300*mib))
+	l["v1-cpuset-smaller-than-quota"] = set(v1ns(n(400000), n(100000), n(mib)),
+		"sys/fs/cgroup/cpuset/cpuset.effective_cpus", "2-3\n", "sys/fs/cgroup/cpuset/cpuset.cpus", "0-7\n")
 	l["v1-unlimited"] = v1ns("-1\n", n(100000), sentinel4K+"\n")
 	l["v1-unlimited-mem-64k"] = set(v1ns("-1\n", n(100000), sentinel64K+"\n"),
 		"sys/fs/cgroup/memory/memory.stat", "hierarchical_memory_limit "+sentinel64K+"\n")

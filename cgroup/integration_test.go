@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/govitals/vitals/internal/cgrouptest"
 )
@@ -66,6 +68,10 @@ func TestReadInRealCgroup(t *testing.T) {
 	}
 	if got.StatsErr != "" || !got.Stats.HaveCPU || !got.Stats.HaveMemory || got.Stats.MemoryUsage == 0 {
 		t.Errorf("StatReader.Read = %+v, %q; want both parts and a non-zero usage", got.Stats, got.StatsErr)
+	}
+	// The child ran for 200 ms under a quota: CFS periods elapsed.
+	if got.Stats.Periods == 0 || got.Stats.ThrottledPeriods > got.Stats.Periods {
+		t.Errorf("CFS counters %+v: want periods > 0 and throttled <= periods", got.Stats)
 	}
 }
 
@@ -126,6 +132,16 @@ func runInGroup(t *testing.T, g *cgrouptest.Group, run string) childResult {
 
 // runChild prints what the child process reads, one marked JSON line.
 func runChild() {
+	// Run on two threads for a moment so the CFS counters move.
+	var wg sync.WaitGroup
+	stop := time.Now().Add(200 * time.Millisecond)
+	for range 2 {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+			}
+		})
+	}
+	wg.Wait()
 	r := childResult{Limits: Read()}
 	r.Effective = r.Limits.CPU.Effective()
 	sr, err := NewStatReader()
