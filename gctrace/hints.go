@@ -46,7 +46,7 @@ func hints(s *Summary) []Hint {
 	pinned := s.PinnedCycles >= 3 && float64(s.PinnedCycles) >= hintPinnedShare*n
 
 	if s.Forced >= 2 && float64(s.Forced) >= hintForcedShare*n {
-		add("forced-gc", "%d of %d cycles were forced: something calls runtime.GC() or debug.FreeOSMemory(); each is a full, blocking collection the pacer would not have run — find the caller (a goroutine profile or a breakpoint on runtime.GC) and remove it", s.Forced, s.Cycles)
+		add("forced-gc", "%d of %d cycles were forced: something calls runtime.GC() or debug.FreeOSMemory(); each is a full, blocking collection the pacer would not have run — search the code and its dependencies for runtime.GC and debug.FreeOSMemory (or break on runtime.GC in a debugger) and remove the call", s.Forced, s.Cycles)
 	}
 	// The runtime's CPU share is since program start: over the first
 	// second it is dominated by start-up and says little.
