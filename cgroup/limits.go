@@ -18,8 +18,9 @@ type walk struct {
 	path     string
 }
 
-// take records a limit read from file p: it replaces the current one when
-// lower (levels are visited leaf first, so ties keep the deepest file).
+// takeBytes and takeCores record a limit read from file p: it replaces the
+// current one when lower (levels are visited leaf first, so ties keep the
+// deepest file).
 func (w *walk) takeBytes(v uint64, p string) {
 	if !w.limited || v < w.val {
 		w.val, w.path, w.limited = v, p, true
