@@ -44,7 +44,7 @@ type Group struct {
 	IDs       []uint64       `json:"ids"` // the first few
 	Frames    []Frame        `json:"frames"`
 	CreatedBy *Frame         `json:"created_by,omitempty"`
-	Key       uint64         `json:"key"` // hash of the normalized stack; equal across dumps
+	Key       uint64         `json:"key,string"` // hash of the normalized stack; equal across dumps (a decimal string in JSON: 64 bits do not fit a JavaScript number)
 
 	// Leaked counts members the runtime marked " (leaked)".
 	Leaked int `json:"leaked,omitempty"`
@@ -55,6 +55,8 @@ type Group struct {
 	// Elided is the first member's elided frame count (-1: "additional
 	// frames elided").
 	Elided int `json:"elided,omitempty"`
+	// ElidedAt is the first member's [Goroutine.ElidedAt].
+	ElidedAt int `json:"elided_at,omitempty"`
 
 	next  *Group // hash collision chain
 	first int    // arrival order, for stable ranking
@@ -154,14 +156,15 @@ func (gr *Grouper) Add(g *Goroutine) {
 
 func (gr *Grouper) newGroup(g *Goroutine, key uint64) *Group {
 	grp := &Group{
-		States:  make(map[string]int, 1),
-		MinWait: g.WaitMinutes,
-		MaxWait: g.WaitMinutes,
-		Key:     key,
-		Labels:  g.Labels,
-		Elided:  g.Elided,
-		first:   len(gr.groups),
-		sim:     gr.cfg.sim,
+		States:   make(map[string]int, 1),
+		MinWait:  g.WaitMinutes,
+		MaxWait:  g.WaitMinutes,
+		Key:      key,
+		Labels:   g.Labels,
+		Elided:   g.Elided,
+		ElidedAt: g.ElidedAt,
+		first:    len(gr.groups),
+		sim:      gr.cfg.sim,
 	}
 	grp.Frames = make([]Frame, len(g.Frames))
 	copy(grp.Frames, g.Frames)

@@ -343,7 +343,7 @@ func (s *Scanner) header(l []byte) bool {
 		}
 		break
 	}
-	state := s.intern(status)
+	var unknown []byte
 	for _, p := range parts[1:] {
 		switch {
 		case bytes.HasSuffix(p, []byte(" minutes")):
@@ -354,10 +354,13 @@ func (s *Scanner) header(l []byte) bool {
 		case bytes.HasPrefix(p, []byte("synctest bubble ")):
 			g.Bubble, _ = parseUint(p[len("synctest bubble "):])
 		default:
-			state = s.intern(append(append([]byte(state), ", "...), p...))
+			unknown = append(append(unknown, ", "...), p...)
 		}
 	}
-	g.State = state
+	if unknown != nil {
+		status = append(status[:len(status):len(status)], unknown...)
+	}
+	g.State = s.intern(status)
 	s.cur = b
 	s.mode = modeGoroutine
 	if s.format == "" {
@@ -446,7 +449,7 @@ func (s *Scanner) goroutineLine(l []byte) bool {
 		}
 	}
 	// A call cut by the end of the input: "name(0x1, 0x".
-	if i := bytes.IndexByte(l, '('); i > 0 && bytes.IndexByte(l[:i], ' ') < 0 && s.atEOF() {
+	if i := bytes.LastIndexByte(l, '('); i > 0 && bytes.IndexByte(l[:i], ' ') < 0 && s.atEOF() {
 		s.pendFn = s.funcInfo(l[:i])
 		s.pendArgs = append(s.pendArgs[:0], l[i+1:]...)
 		s.pendKind = pendFrame
@@ -500,33 +503,36 @@ func (s *Scanner) flushPending() {
 func (s *Scanner) fileLine(l []byte) {
 	kind := s.pendKind
 	s.pendKind = pendNone
+	if len(l) == 0 && (kind == pendFrame || kind == pendAncestor) {
+		// An empty location line says no more than a missing one.
+		s.cur.g.Truncated = true
+	}
 	var off, pc uint64
 	var extra []byte
 	// Strip trailing " key=0x…" and " +0x…" tokens.
+	orig := l
 	for {
 		i := bytes.LastIndexByte(l, ' ')
 		if i < 0 {
 			break
 		}
 		tok := l[i+1:]
-		if len(tok) > 3 && tok[0] == '+' && tok[1] == '0' && tok[2] == 'x' {
+		if isHexTok(tok, "+0x") {
 			off = parseHex(tok[3:])
 			l = l[:i]
 			break
 		}
-		if bytes.HasPrefix(tok, []byte("fp=")) || bytes.HasPrefix(tok, []byte("sp=")) || bytes.HasPrefix(tok, []byte("pc=")) {
+		if isHexTok(tok, "fp=0x") || isHexTok(tok, "sp=0x") || isHexTok(tok, "pc=0x") {
 			if tok[0] == 'p' {
 				pc = parseHex(tok[5:])
 			}
-			if extra == nil {
-				extra = l[i:]
-			}
+			extra = orig[i:]
 			l = l[:i]
 			continue
 		}
 		break
 	}
-	if len(l) > 3 && l[0] == 'p' && l[1] == 'c' && l[2] == '=' { // cgo frame with no file
+	if isHexTok(l, "pc=0x") { // cgo frame with no file
 		pc = parseHex(l[5:])
 		extra = l
 		l = nil
@@ -831,6 +837,19 @@ func cutQuoted(b []byte) (string, []byte, bool) {
 		}
 	}
 	return "", b, false
+}
+
+// isHexTok reports whether b is prefix followed by one or more hex digits.
+func isHexTok(b []byte, prefix string) bool {
+	if len(b) <= len(prefix) || string(b[:len(prefix)]) != prefix {
+		return false
+	}
+	for _, c := range b[len(prefix):] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // parseUint reads leading decimal digits; n is how many bytes it used.
