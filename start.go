@@ -267,6 +267,7 @@ func (s *Service) build(ctx context.Context, c *startConfig) error {
 		admin.WithGatherer(gs),
 		admin.WithReport(func() any { return s.report }),
 		admin.WithState("checklist", func() any { return checklist.Evaluate(s.facts()) }),
+		admin.WithState("facts", func() any { return s.facts() }),
 	}
 	if s.watchdog != nil {
 		aopts = append(aopts, admin.WithState("leak", func() any { return s.watchdog.State() }))
@@ -452,5 +453,6 @@ func (s *Service) facts() checklist.Facts {
 		f.GoroutinesKnown = w.Baseline > 0
 		f.Goroutines, f.GoroutineBaseline, f.LeakSuspected = w.Current, w.Baseline, w.Suspected
 	}
+	s.liveFacts(&f)
 	return f
 }

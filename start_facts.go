@@ -1,0 +1,33 @@
+package vitals
+
+import (
+	"runtime/trace"
+
+	"github.com/govitals/vitals/cgroup"
+	"github.com/govitals/vitals/checklist"
+)
+
+// liveFacts adds to f what the report and the watchdog do not know: the CFS
+// throttling counters of the process's cgroup (totals since the cgroup
+// began) and whether an execution trace runs outside the flight recorder.
+// Cost: opening, reading and closing cpu.stat (a mountinfo read, about
+// 30 µs); it runs when metrics are scraped (at most once a second) and on
+// /debug/vitals.
+func (s *Service) liveFacts(f *checklist.Facts) {
+	if f.CPULimitKnown && f.CPULimit > 0 {
+		// The reader is usable even when some file failed to open.
+		r, _ := cgroup.NewStatReader()
+		var st cgroup.Stats
+		_ = r.Read(&st)
+		_ = r.Close()
+		if st.HaveCPU {
+			f.ThrottleKnown = true
+			f.Periods, f.ThrottledPeriods = st.Periods, st.ThrottledPeriods
+		}
+	}
+	// The flight recorder keeps the tracer on by design; so does a bounded
+	// capture from the admin server while it runs (reported as running for
+	// those seconds).
+	f.TraceKnown = true
+	f.TraceRunning = trace.IsEnabled() && (s.recorder == nil || !s.recorder.Running())
+}
