@@ -27,10 +27,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strings"
 	_ "net/http/pprof" // the rival: registers on http.DefaultServeMux (bench module only)
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
