@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"os"
@@ -146,89 +145,22 @@ func (s *Server) goroutines(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "admin: parsing the goroutine dump failed")
 		return
 	}
-	total := 0
-	for _, gr := range groups {
-		total += gr.Count
-	}
-	page := groupsPage{Total: total, Groups: groups, Time: time.Now().UTC()}
+	var werr error
 	switch format(r) {
 	case "json":
-		writeJSON(w, page)
+		w.Header().Set("Content-Type", "application/json")
+		werr = stacks.WriteJSON(w, groups)
 	case "html":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := groupsTmpl.Execute(w, page); err != nil {
-			s.cfg.logger.Warn("admin: goroutines page", "err", err)
-		}
+		werr = stacks.WriteHTML(w, groups, stacks.Title(fmt.Sprintf("goroutines of pid %d", os.Getpid())))
 	default:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_ = page.writeText(w)
+		werr = stacks.WriteText(w, groups)
+	}
+	if werr != nil {
+		s.cfg.logger.Warn("admin: goroutines page", "err", werr)
 	}
 }
-
-type groupsPage struct {
-	Total  int             `json:"total"`
-	Time   time.Time       `json:"time"`
-	Groups []*stacks.Group `json:"groups"`
-}
-
-func statesText(g *stacks.Group) string {
-	var b strings.Builder
-	for st, n := range g.States {
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		if len(g.States) > 1 {
-			fmt.Fprintf(&b, "%d ", n)
-		}
-		b.WriteString(st)
-	}
-	if g.MaxWait > 0 {
-		if g.MinWait == g.MaxWait {
-			fmt.Fprintf(&b, ", %d minutes", g.MaxWait)
-		} else {
-			fmt.Fprintf(&b, ", %d-%d minutes", g.MinWait, g.MaxWait)
-		}
-	}
-	return b.String()
-}
-
-func frameText(f stacks.Frame) string {
-	if f.File == "" {
-		return f.Func
-	}
-	return fmt.Sprintf("%s\n        %s:%d", f.Func, f.File, f.Line)
-}
-
-func (p groupsPage) writeText(w io.Writer) error {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d goroutines in %d groups\n", p.Total, len(p.Groups))
-	for _, g := range p.Groups {
-		fmt.Fprintf(&b, "\n%d [%s]\n", g.Count, statesText(g))
-		for _, f := range g.Frames {
-			fmt.Fprintf(&b, "    %s\n", frameText(f))
-		}
-		if g.CreatedBy != nil {
-			fmt.Fprintf(&b, "    created by %s\n", frameText(*g.CreatedBy))
-		}
-	}
-	_, err := w.Write(b.Bytes())
-	return err
-}
-
-var groupsTmpl = template.Must(template.New("groups").Funcs(template.FuncMap{
-	"states": statesText,
-	"base":   filepath.Base,
-}).Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>goroutines</title>
-<style>body{font-family:sans-serif;margin:1.5em}summary{cursor:pointer}pre{margin:.3em 0 1em 1.5em}.n{font-weight:bold}</style></head>
-<body><h1>{{.Total}} goroutines in {{len .Groups}} groups</h1>
-{{range .Groups}}<details><summary><span class="n">{{.Count}}</span> [{{states .}}] {{with index .Frames 0}}{{.Func}}{{end}}</summary>
-<pre>{{range .Frames}}{{.Func}}
-    {{.File}}:{{.Line}}
-{{end}}{{with .CreatedBy}}created by {{.Func}}
-    {{.File}}:{{.Line}}{{end}}</pre></details>
-{{end}}</body></html>
-`))
 
 // vitalsTrace captures a bounded execution trace (?seconds=, default 5,
 // capped) to the response, or with ?save=1 into the trace directory,

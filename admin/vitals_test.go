@@ -102,13 +102,13 @@ func TestGoroutinesFormats(t *testing.T) {
 		checkFn func(t *testing.T, body []byte)
 	}{
 		{"default text", "/debug/vitals/goroutines", "", "text/plain", func(t *testing.T, b []byte) {
-			if !bytes.Contains(b, []byte("\n37 [chan receive]\n    "+fn)) {
+			if !bytes.Contains(b, []byte("\n37 chan receive")) || !bytes.Contains(b, []byte("    "+fn+"(")) {
 				t.Errorf("no group of 37 for %s:\n%.2000s", fn, b)
 			}
 		}},
 		{"json by query", "/debug/vitals/goroutines?format=json", "", "application/json", func(t *testing.T, b []byte) {
 			var page struct {
-				Total  int `json:"total"`
+				Total  int `json:"goroutines"`
 				Groups []struct {
 					Count  int `json:"count"`
 					Frames []struct {
