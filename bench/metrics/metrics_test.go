@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,18 +38,31 @@ func gatherLoop(b *testing.B, g prometheus.Gatherer) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu0 := processCPU(b)
 	for b.Loop() {
 		mfs, err := g.Gather()
 		if err != nil || len(mfs) < 100 {
 			b.Fatalf("gather: %d families, %v", len(mfs), err)
 		}
 	}
+	// CPU time of the whole process (GC included) per gather: steadier than
+	// wall time on a machine shared with other work.
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+func processCPU(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // BenchmarkGather gathers a registry holding only one Go collector:
 // client_golang's with MetricsAll, or vitals'. "vitals_gatherer" is vitals'
-// collector used as a Gatherer directly (no registry bookkeeping), as in
-// prometheus.Gatherers{appRegistry, collector}.
+// collector used as a Gatherer directly (no registry bookkeeping);
+// "vitals_merge" serves it next to an (empty) application registry with
+// promexport.Merge, "vitals_gatherers_merge" with prometheus.Gatherers.
 func BenchmarkGather(b *testing.B) {
 	b.Run("client_golang", func(b *testing.B) {
 		reg := prometheus.NewRegistry()
@@ -62,6 +76,9 @@ func BenchmarkGather(b *testing.B) {
 	})
 	b.Run("vitals_gatherer", func(b *testing.B) {
 		gatherLoop(b, vitalsCollector(b))
+	})
+	b.Run("vitals_merge", func(b *testing.B) {
+		gatherLoop(b, promexport.Merge(prometheus.NewRegistry(), vitalsCollector(b)))
 	})
 	b.Run("vitals_gatherers_merge", func(b *testing.B) {
 		gatherLoop(b, prometheus.Gatherers{prometheus.NewRegistry(), vitalsCollector(b)})

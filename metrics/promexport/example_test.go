@@ -37,10 +37,10 @@ func Example() {
 	// vitals_gomaxprocs GAUGE
 }
 
-// Example_gatherers serves the application's registry and the collector on
-// one endpoint, sharing one sampler with other exporters; the collector is
-// gathered directly, without the registry's per-metric bookkeeping.
-func Example_gatherers() {
+// ExampleMerge serves the application's registry and the collector on one
+// endpoint, sharing one sampler with other exporters; the collector is
+// gathered directly, without a registry's per-metric bookkeeping.
+func ExampleMerge() {
 	s, err := metrics.New()
 	if err != nil {
 		fmt.Println(err)
@@ -54,9 +54,11 @@ func Example_gatherers() {
 	}
 	app := prometheus.NewRegistry()
 	app.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "app_requests_total", Help: "Requests served."}))
-	h := promhttp.HandlerFor(prometheus.Gatherers{app, c}, promhttp.HandlerOpts{})
-	_ = h
-	mfs, _ := prometheus.Gatherers{app, c}.Gather()
-	fmt.Println(len(mfs) > 100)
-	// Output: true
+	g := promexport.Merge(app, c)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+
+	mfs, err := g.Gather()
+	fmt.Println(len(mfs) > 100, err)
+	// Output: true <nil>
 }
