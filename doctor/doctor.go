@@ -170,7 +170,12 @@ func newConfig(opts []Option) *config {
 		}
 	}
 	if c.client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// A handful of requests per target: no idle connections (and their
+		// goroutines) left behind.
+		tr.DisableKeepAlives = true
 		c.client = &http.Client{
+			Transport: tr,
 			// No redirects: a login page behind a redirect is not the endpoint.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}

@@ -67,4 +67,3 @@ func FactsFromReport(r *vitals.Report) checklist.Facts {
 	}
 	return f
 }
-
