@@ -36,28 +36,49 @@ type builder struct {
 // shared by every gather until the next read.
 type frame struct {
 	gen     uint64
-	metrics []promMetric  // Collect path, one per point
-	ptrs    []*dto.Metric // Gather path, grouped by family in name order
-	fams    []int         // family index of each run in ptrs
-	runs    []int         // end offsets of each run in ptrs
+	metrics []promMetric // one per point, grouped by family in name order
+	fams    []int        // family index of each run in metrics
+	runs    []int        // end offsets of each run in metrics
+
+	// ptrs are the dto.Metrics of the Gather path, built on its first use
+	// under Collector.mu: the Collect path does not need them.
+	ptrs []*dto.Metric
 }
 
-// promMetric is a prometheus.Metric whose protobuf is already built.
+// promMetric is a prometheus.Metric whose protobuf parts are already built.
 type promMetric struct {
-	desc *prometheus.Desc
-	m    *dto.Metric
+	desc      *prometheus.Desc
+	label     []*dto.LabelPair
+	gauge     *dto.Gauge
+	counter   *dto.Counter
+	histogram *dto.Histogram
+	summary   *dto.Summary
 }
 
 func (p *promMetric) Desc() *prometheus.Desc { return p.desc }
 
 // Write shares the prebuilt, immutable protobuf parts: no allocation.
 func (p *promMetric) Write(out *dto.Metric) error {
-	out.Label = p.m.Label
-	out.Gauge = p.m.Gauge
-	out.Counter = p.m.Counter
-	out.Histogram = p.m.Histogram
-	out.Summary = p.m.Summary
+	out.Label = p.label
+	out.Gauge = p.gauge
+	out.Counter = p.counter
+	out.Histogram = p.histogram
+	out.Summary = p.summary
 	return nil
+}
+
+// metricPtrs returns the frame's points as dto.Metrics, building them once.
+// The caller holds Collector.mu.
+func (fr *frame) metricPtrs() []*dto.Metric {
+	if fr.ptrs == nil && len(fr.metrics) > 0 {
+		ms := make([]dto.Metric, len(fr.metrics))
+		fr.ptrs = make([]*dto.Metric, len(fr.metrics))
+		for i := range fr.metrics {
+			_ = fr.metrics[i].Write(&ms[i])
+			fr.ptrs[i] = &ms[i]
+		}
+	}
+	return fr.ptrs
 }
 
 var gcQuantiles = [...]float64{0, 0.25, 0.5, 0.75, 1}
@@ -247,9 +268,8 @@ func (b *builder) build(fams []*family, gen uint64) *frame {
 		}
 		nl += len(f.labels)
 	}
-	fr := &frame{gen: gen, metrics: make([]promMetric, n), ptrs: make([]*dto.Metric, n),
+	fr := &frame{gen: gen, metrics: make([]promMetric, n),
 		fams: make([]int, 0, len(fams)), runs: make([]int, 0, len(fams))}
-	ms := make([]dto.Metric, n)
 	vals := make([]float64, n)
 	counts := make([]uint64, nh+ns)
 	gauges := make([]dto.Gauge, ng)
@@ -273,24 +293,25 @@ func (b *builder) build(fams []*family, gen uint64) *frame {
 	}
 	for i, p := range b.pts {
 		f := fams[p.fam]
-		m := &ms[i]
+		m := &fr.metrics[i]
+		m.desc = f.desc
 		vals[i] = p.val
 		if len(f.labels) > 0 {
 			nl--
 			lvals[nl] = p.label
 			labels[nl].Name, labels[nl].Value = &f.labels[0], &lvals[nl]
 			lptrs[nl] = &labels[nl]
-			m.Label = lptrs[nl : nl+1 : nl+1]
+			m.label = lptrs[nl : nl+1 : nl+1]
 		}
 		switch f.typ {
 		case gauge:
 			ng--
 			gauges[ng].Value = &vals[i]
-			m.Gauge = &gauges[ng]
+			m.gauge = &gauges[ng]
 		case counter:
 			nc--
 			counters[nc].Value = &vals[i]
-			m.Counter = &counters[nc]
+			m.counter = &counters[nc]
 		case histogram:
 			nh--
 			h := &hists[nh]
@@ -302,7 +323,7 @@ func (b *builder) build(fams []*family, gen uint64) *frame {
 				bptrs[j] = &buckets[j]
 			}
 			h.Bucket = bptrs[p.b0 : p.b0+p.nb : p.b0+p.nb]
-			m.Histogram = h
+			m.histogram = h
 		case summary:
 			ns--
 			sm := &sums[ns]
@@ -314,10 +335,8 @@ func (b *builder) build(fams []*family, gen uint64) *frame {
 				qps[j] = &qs[j]
 			}
 			sm.Quantile = qps[p.b0 : p.b0+p.nb : p.b0+p.nb]
-			m.Summary = sm
+			m.summary = sm
 		}
-		fr.metrics[i] = promMetric{desc: f.desc, m: m}
-		fr.ptrs[i] = m
 		if k := len(fr.fams); k == 0 || fr.fams[k-1] != p.fam {
 			fr.fams = append(fr.fams, p.fam)
 			fr.runs = append(fr.runs, i+1)
