@@ -7,6 +7,7 @@ import "io"
 type Option interface{ apply(*config) }
 
 type config struct {
+	onRecord    func(Record)
 	passthrough io.Writer
 	memoryLimit int64
 	maxPoints   int
@@ -39,4 +40,12 @@ func WithMemoryLimit(bytes int64) Option {
 // is 1024; values below 16 are raised to 16.
 func WithMaxPoints(n int) Option {
 	return optionFunc(func(c *config) { c.maxPoints = n })
+}
+
+// WithRecordFunc makes [Summarize] and [Run] call f with every record, in
+// input order, before adding it to the summary — to print or store the
+// cycles themselves. f runs on the reading goroutine, so a slow f slows the
+// reading (and, under Run, the traced program once its pipe fills).
+func WithRecordFunc(f func(Record)) Option {
+	return optionFunc(func(c *config) { c.onRecord = f })
 }

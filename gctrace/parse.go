@@ -2,6 +2,7 @@ package gctrace
 
 import (
 	"bytes"
+	"encoding/json"
 	"time"
 )
 
@@ -54,44 +55,53 @@ func (k Kind) String() string {
 // milliseconds above.
 type Cycle struct {
 	// Num is the GC number, counting from 1 at program start.
-	Num uint64
+	Num uint64 `json:"num"`
 	// At is the time from program start to the start of this cycle.
-	At time.Duration
+	At time.Duration `json:"at_ns"`
 	// CPUPercent is the share of available CPU spent in GC since program
 	// start, as the runtime computes it (gc_cpu_fraction, truncated).
-	CPUPercent int
+	CPUPercent int `json:"cpu_percent"`
 	// CheckingLeaks is set when the line says "(checking for goroutine
 	// leaks)" (Go 1.26+ goroutine leak profile cycles).
-	CheckingLeaks bool
+	CheckingLeaks bool `json:"checking_leaks,omitempty"`
 
 	// SweepTerm, Mark and MarkTerm are the wall-clock times of the
 	// stop-the-world sweep termination, the concurrent mark and scan, and
 	// the stop-the-world mark termination.
-	SweepTerm, Mark, MarkTerm time.Duration
+	SweepTerm time.Duration `json:"sweep_term_ns"`
+	Mark      time.Duration `json:"mark_ns"`
+	MarkTerm  time.Duration `json:"mark_term_ns"`
 
 	// SweepTermCPU and MarkTermCPU are the CPU times of the two
 	// stop-the-world phases (wall time × Ps). AssistCPU, BackgroundCPU and
 	// IdleCPU split the mark phase's CPU into mutator assists, dedicated and
 	// fractional background workers, and idle-time marking.
-	SweepTermCPU, AssistCPU, BackgroundCPU, IdleCPU, MarkTermCPU time.Duration
+	SweepTermCPU  time.Duration `json:"sweep_term_cpu_ns"`
+	AssistCPU     time.Duration `json:"assist_cpu_ns"`
+	BackgroundCPU time.Duration `json:"background_cpu_ns"`
+	IdleCPU       time.Duration `json:"idle_cpu_ns"`
+	MarkTermCPU   time.Duration `json:"mark_term_cpu_ns"`
 
 	// HeapStart, HeapEnd and HeapLive are the heap size when the cycle
 	// started, when it ended, and the marked (live) heap.
-	HeapStart, HeapEnd, HeapLive uint64
+	HeapStart uint64 `json:"heap_start_bytes"`
+	HeapEnd   uint64 `json:"heap_end_bytes"`
+	HeapLive  uint64 `json:"heap_live_bytes"`
 	// HeapGoal is the heap goal the pacer worked towards.
-	HeapGoal uint64
+	HeapGoal uint64 `json:"heap_goal_bytes"`
 	// Stacks and Globals are the scannable stack and global sizes; they are
 	// printed since Go 1.18 and HasScanSizes says whether they were.
-	Stacks, Globals uint64
-	HasScanSizes    bool
+	Stacks       uint64 `json:"stacks_bytes"`
+	Globals      uint64 `json:"globals_bytes"`
+	HasScanSizes bool   `json:"has_scan_sizes"`
 	// Procs is the number of Ps (GOMAXPROCS) during the cycle.
-	Procs int
+	Procs int `json:"procs"`
 	// Forced is set when the line ends with "(forced)": runtime.GC or
 	// debug.FreeOSMemory asked for this cycle.
-	Forced bool
+	Forced bool `json:"forced,omitempty"`
 	// Periodic is set when a "GC forced" line came just before: sysmon
 	// started this cycle because no GC had run for two minutes.
-	Periodic bool
+	Periodic bool `json:"periodic,omitempty"`
 }
 
 // Pause returns the cycle's stop-the-world wall time: sweep termination plus
@@ -110,24 +120,28 @@ type Scav struct {
 	// Gen is the scavenger generation printed by Go 1.16 and earlier
 	// ("scav 3 …", "scvg3: …"); -1 for debug.FreeOSMemory in scvg lines,
 	// 0 when not printed.
-	Gen int
+	Gen int `json:"gen,omitempty"`
 	// Work is the memory returned to the OS since the previous line
 	// (background plus eager where the line splits them).
-	Work uint64
+	Work uint64 `json:"work_bytes"`
 	// WorkBg and WorkEager split Work in current releases' lines.
-	WorkBg, WorkEager uint64
+	WorkBg    uint64 `json:"work_bg_bytes,omitempty"`
+	WorkEager uint64 `json:"work_eager_bytes,omitempty"`
 	// Released is the heap memory currently released to the OS.
-	Released uint64
+	Released uint64 `json:"released_bytes"`
 	// UtilPercent is heap in-use as a percentage of retained heap.
-	UtilPercent int
+	UtilPercent int `json:"util_percent"`
 	// Forced is set by "(forced)": debug.FreeOSMemory returned everything.
-	Forced bool
+	Forced bool `json:"forced,omitempty"`
 	// ControllerReset is set by "[controller reset]".
-	ControllerReset bool
+	ControllerReset bool `json:"controller_reset,omitempty"`
 	// InUse, Idle, Sys and Consumed are the heap statistics of a legacy
 	// "scvgN: inuse: …" line (HasHeapStats reports one).
-	InUse, Idle, Sys, Consumed uint64
-	HasHeapStats               bool
+	InUse        uint64 `json:"inuse_bytes,omitempty"`
+	Idle         uint64 `json:"idle_bytes,omitempty"`
+	Sys          uint64 `json:"sys_bytes,omitempty"`
+	Consumed     uint64 `json:"consumed_bytes,omitempty"`
+	HasHeapStats bool   `json:"has_heap_stats,omitempty"`
 }
 
 // Scan is one GODEBUG=gctrace=2 "scan:" line, printed after the cycle's gc
@@ -135,13 +149,15 @@ type Scav struct {
 // Objs is the number of objects scanned; Spans the number of spans scanned
 // whole (Green Tea GC only, else 0).
 type Scan struct {
-	Class string
-	Objs  uint64
-	Spans uint64
+	Class string `json:"class"`
+	Objs  uint64 `json:"objs"`
+	Spans uint64 `json:"spans"`
 }
 
 // Record is one runtime trace line. Exactly one of Cycle, Scav or Scan is
-// filled, chosen by Kind (none for [KindForced]).
+// filled, chosen by Kind (none for [KindForced]). It encodes to JSON as
+// {"kind":"gc","line":12,"gc":{…}} with only its kind's part ("gc",
+// "scav" or "scan"), durations in nanoseconds and sizes in bytes.
 type Record struct {
 	Kind Kind
 	// Line is the 1-based line number in the input.
@@ -149,6 +165,29 @@ type Record struct {
 	Cycle Cycle
 	Scav  Scav
 	Scan  Scan
+}
+
+// MarshalText returns the kind's name, as [Kind.String].
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// MarshalJSON encodes the record with only its own kind's part.
+func (r Record) MarshalJSON() ([]byte, error) {
+	j := struct {
+		Kind  Kind   `json:"kind"`
+		Line  int64  `json:"line"`
+		Cycle *Cycle `json:"gc,omitempty"`
+		Scav  *Scav  `json:"scav,omitempty"`
+		Scan  *Scan  `json:"scan,omitempty"`
+	}{Kind: r.Kind, Line: r.Line}
+	switch r.Kind {
+	case KindGC:
+		j.Cycle = &r.Cycle
+	case KindScav, KindScvg:
+		j.Scav = &r.Scav
+	case KindScan:
+		j.Scan = &r.Scan
+	}
+	return json.Marshal(j)
 }
 
 // scanner is a cursor over one line. Every method reports failure by

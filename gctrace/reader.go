@@ -50,22 +50,11 @@ type Reader struct {
 	stats   Stats
 	forced  bool // a "GC forced" line is waiting for its gc line
 	err     error
-	// held is a damaged line starting with "gc ", newline included, kept
-	// until a later line shows whether the program's output split it;
-	// pending holds the program's lines read meanwhile (they go out
-	// after held's tail, in order); join is scratch space for repair.
-	held, pending, join []byte
-	pendingLines        int
-	holding             bool
-	heldMalformed       bool // held starts like a gc line: "gc " and a digit
+	// tangle holds a line that starts like a gc line but does not parse,
+	// and the lines after it, until they join into a gc line with the
+	// program's lines taken out (see tangle.go) or prove not to.
+	tangle tangle
 }
-
-// maxHeld bounds each line kept for repair and the program lines held back
-// meanwhile; maxPending bounds their number.
-const (
-	maxHeld    = 1 << 10
-	maxPending = 4
-)
 
 // NewReader returns a Reader reading r. Options that do not concern reading
 // are ignored. It allocates the 64 KiB line buffer.
@@ -115,18 +104,15 @@ func (r *Reader) Next() (Record, error) {
 		if kind == 0 {
 			rec = Record{} // drop what a failed parse left
 		}
-		if r.holding {
-			if kind == 0 && len(body) <= maxHeld && r.repair(body, &rec.Cycle) {
+		if r.tangle.active() {
+			if kind == 0 && len(body) <= maxTangleBytes && r.tangle.solve(body, &rec.Cycle) {
+				r.untangle()
 				rec.Kind = KindGC
 				rec.Line = r.stats.Lines
 				return r.emit(rec), nil
 			}
-			if kind == 0 && !malformed && r.err == nil && r.pendingLines < maxPending && len(r.pending)+len(line) <= maxHeld {
-				// Perhaps one of several program lines written in
-				// the middle of the held gc line.
-				r.pending = append(r.pending, line...)
-				r.pendingLines++
-				r.stats.Other++
+			rec = Record{}
+			if kind == 0 && !malformed && r.err == nil && r.tangle.add(line) {
 				continue
 			}
 			r.flushHeld()
@@ -140,11 +126,8 @@ func (r *Reader) Next() (Record, error) {
 			}
 		}
 		if kind == 0 {
-			if r.err == nil && len(line) <= maxHeld && (malformed || bytes.HasPrefix(body, []byte("gc "))) {
-				r.held = append(r.held[:0], line...)
-				r.heldMalformed = malformed
-				r.holding = true
-				r.pending, r.pendingLines = r.pending[:0], 0
+			if r.err == nil && len(line) <= maxTangleBytes && (malformed || bytes.HasPrefix(body, []byte("gc "))) {
+				r.tangle.start(line, malformed)
 				continue
 			}
 			if malformed {
@@ -175,49 +158,34 @@ func (r *Reader) emit(rec Record) Record {
 	return rec
 }
 
-// repair tries to read the held damaged gc line and next as one gc line
-// with the program's lines inserted: held = prefix + program's line,
-// then the pending program lines, then next = rest of the gc line. It tries
-// the shortest prefix first: the runtime's line can only break between its
-// print calls, and the program's line is then as long as possible. On
-// success it passes the program's lines through in order. The cost is one
-// parse per prefix length, only for damaged lines.
-func (r *Reader) repair(next []byte, c *Cycle) bool {
-	h := r.held
-	// The shortest possible prefix is "gc N" (the number is one print).
-	k := 3
-	for k < len(h) && h[k] >= '0' && h[k] <= '9' {
-		k++
+// untangle passes on the program's part of each held line, in order, once
+// the tangle has joined into a gc line.
+func (r *Reader) untangle() {
+	t := &r.tangle
+	for j := range t.ends {
+		r.write(t.line(j)[t.frag[j]:])
 	}
-	for ; k < len(h); k++ {
-		r.join = append(append(r.join[:0], h[:k]...), next...)
-		if parseGC(r.join, c) {
-			r.holding = false
-			r.stats.Repaired++
-			r.stats.Other++
-			r.write(h[k:])
-			r.write(r.pending)
-			return true
-		}
-	}
-	return false
+	r.stats.Repaired++
+	r.stats.Other += int64(len(t.ends))
+	t.reset()
 }
 
-// flushHeld gives up on a held line: it is counted as malformed (or as the
-// program's, if it never looked like a gc line) and passed through as it
-// was, followed by the program lines held back after it.
+// flushHeld gives up on the held lines: the first counts as malformed (or
+// as the program's, if it never looked like a gc line: "gc " and no
+// number), the others as the program's; all pass on as they were.
 func (r *Reader) flushHeld() {
-	if !r.holding {
+	t := &r.tangle
+	if !t.active() {
 		return
 	}
-	r.holding = false
-	if r.heldMalformed {
+	if t.malformed {
 		r.stats.Malformed++
 	} else {
 		r.stats.Other++
 	}
-	r.write(r.held)
-	r.write(r.pending)
+	r.stats.Other += int64(len(t.ends) - 1)
+	r.write(t.buf)
+	t.reset()
 }
 
 // longLine passes a line longer than the buffer through unparsed.

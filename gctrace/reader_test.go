@@ -85,6 +85,24 @@ func TestReaderPassthrough(t *testing.T) {
 			wantStats: Stats{Lines: 5, Trace: 2, Other: 3, Repaired: 2},
 		},
 		{
+			// Captured from a real run: two program lines inside one gc
+			// line, the second after the time's digits.
+			name:      "gc line split twice",
+			in:        "gc 24 @child: 180000\n0.097child: 182000\ns 3%: 0.12+0.46+0.002 ms clock, 0.24+0/0.088/0.12+0.004 ms cpu, 16->17->6 MB, 19 MB goal, 0 MB stacks, 0 MB globals, 2 P\n",
+			wantPass:  "child: 180000\nchild: 182000\n",
+			wantKinds: []Kind{KindGC},
+			wantStats: Stats{Lines: 3, Trace: 1, Other: 2, Repaired: 1},
+		},
+		{
+			// The program's line starts with digits: the number printed
+			// by the runtime is one write, so it cannot go on after them.
+			name:      "program line starting with digits",
+			in:        "gc 7 @0.5 items\n" + "0.120s 1%: 0.018+1.1+0.020 ms clock, 0.14+0.10/1.9/3.4+0.16 ms cpu, 4->4->1 MB, 5 MB goal, 8 P\n",
+			wantPass:  "0.5 items\n",
+			wantKinds: []Kind{KindGC},
+			wantStats: Stats{Lines: 2, Trace: 1, Other: 1, Repaired: 1},
+		},
+		{
 			name:      "program line starting with gc",
 			in:        "gc settings: default\nscan: 3 files\n",
 			wantPass:  "gc settings: default\nscan: 3 files\n",

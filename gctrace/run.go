@@ -55,6 +55,7 @@ func Run(cmd *exec.Cmd, opts ...Option) (*Summary, error) {
 	opts = append(opts, WithPassthrough(dst))
 	rd := NewReader(pipe, opts...)
 	z := NewSummarizer(opts...)
+	f := z.cfg.onRecord
 	var readErr error
 	for {
 		rec, err := rd.Next()
@@ -65,6 +66,9 @@ func Run(cmd *exec.Cmd, opts ...Option) (*Summary, error) {
 				_, _ = io.Copy(io.Discard, pipe)
 			}
 			break
+		}
+		if f != nil {
+			f(rec)
 		}
 		z.Add(rec)
 	}

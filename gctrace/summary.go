@@ -281,11 +281,12 @@ func (z *Summarizer) Summary() *Summary {
 }
 
 // Summarize reads a whole trace from r and summarizes it. It takes the
-// options of [NewReader] and [NewSummarizer]. Memory use is constant in the
+// options of [NewReader] and [NewSummarizer], and [WithRecordFunc]. Memory use is constant in the
 // input size. The only error is one reading r.
 func Summarize(r io.Reader, opts ...Option) (*Summary, error) {
 	rd := NewReader(r, opts...)
 	z := NewSummarizer(opts...)
+	f := z.cfg.onRecord
 	for {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -295,6 +296,9 @@ func Summarize(r io.Reader, opts ...Option) (*Summary, error) {
 			s := z.Summary()
 			s.Input = rd.Stats()
 			return s, err
+		}
+		if f != nil {
+			f(rec)
 		}
 		z.Add(rec)
 	}

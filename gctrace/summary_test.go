@@ -1,7 +1,9 @@
 package gctrace
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,5 +168,30 @@ func TestSummaryCounts(t *testing.T) {
 	}
 	if s.LiveGrowth != 0 || s.ProcsMin != 4 || s.ProcsMax != 4 {
 		t.Errorf("growth %v, procs %d–%d", s.LiveGrowth, s.ProcsMin, s.ProcsMax)
+	}
+}
+
+func TestWithRecordFunc(t *testing.T) {
+	in := "x\n" + gc1 + "\nscav 512 KiB work, 2048 KiB total, 87% util\n" + gc2 + "\n"
+	var lines []string
+	s, err := Summarize(strings.NewReader(in), WithRecordFunc(func(r Record) {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(b))
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Cycles != 2 || len(lines) != 3 {
+		t.Fatalf("%d cycles, %d records", s.Cycles, len(lines))
+	}
+	want := []string{
+		`{"kind":"gc","line":2,"gc":{"num":1,"at_ns":0,"cpu_percent":19,"sweep_term_ns":390000,"mark_ns":190000,"mark_term_ns":5000,"sweep_term_cpu_ns":780000,"assist_cpu_ns":130000,"background_cpu_ns":0,"idle_cpu_ns":0,"mark_term_cpu_ns":10000,"heap_start_bytes":3145728,"heap_end_bytes":4194304,"heap_live_bytes":3145728,"heap_goal_bytes":4194304,"stacks_bytes":0,"globals_bytes":0,"has_scan_sizes":true,"procs":2}}`,
+		`{"kind":"scav","line":3,"scav":{"work_bytes":524288,"released_bytes":2097152,"util_percent":87}}`,
+	}
+	if d := cmp.Diff(want, lines[:2]); d != "" {
+		t.Errorf("records (-want +got):\n%s", d)
 	}
 }

@@ -47,6 +47,7 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 	png := fs.String("png", "", "draw heap and pauses over time to this PNG `file`")
 	memlimit := fs.String("memlimit", "", "the program's memory limit in GOMEMLIMIT syntax (e.g. 512MiB), to draw and compare with the heap goal")
 	out := fs.String("o", "", "write the summary to this `file` instead of stdout (stderr with --)")
+	records := fs.Bool("records", false, "print every parsed line as one JSON object per line instead of the summary")
 
 	var command []string
 	if i := slices.Index(args, "--"); i >= 0 {
@@ -81,26 +82,46 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, gctrace.WithMemoryLimit(n))
 	}
 
-	var (
-		s    *gctrace.Summary
-		code int
-		dst  = stdout
-	)
+	dst := stdout
 	if command != nil {
 		if len(files) > 0 {
 			fmt.Fprintf(stderr, "vitals gctrace: unexpected %q before --\n", files[0])
 			return 2
 		}
 		dst = stderr
+	} else if len(files) > 1 {
+		fmt.Fprintln(stderr, "vitals gctrace: want at most one file")
+		return 2
+	}
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintf(stderr, "vitals gctrace: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		dst = f
+	}
+	var recErr error
+	if *records {
+		enc := json.NewEncoder(dst)
+		opts = append(opts, gctrace.WithRecordFunc(func(r gctrace.Record) {
+			if err := enc.Encode(r); err != nil && recErr == nil {
+				recErr = err
+			}
+		}))
+	}
+
+	var (
+		s    *gctrace.Summary
+		code int
+	)
+	if command != nil {
 		s, code = runUnderTrace(command, stdout, stderr, opts)
 		if s == nil {
 			return code
 		}
 	} else {
-		if len(files) > 1 {
-			fmt.Fprintln(stderr, "vitals gctrace: want at most one file")
-			return 2
-		}
 		in := io.Reader(os.Stdin)
 		name := "standard input"
 		if len(files) == 1 && files[0] != "-" {
@@ -121,16 +142,12 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			fmt.Fprintf(stderr, "vitals gctrace: %v\n", err)
-			return max(code, 1)
+	if *records {
+		if recErr != nil {
+			fmt.Fprintf(stderr, "vitals gctrace: write records: %v\n", recErr)
+			code = max(code, 1)
 		}
-		defer f.Close()
-		dst = f
-	}
-	if err := writeSummary(dst, s, *asJSON); err != nil {
+	} else if err := writeSummary(dst, s, *asJSON); err != nil {
 		fmt.Fprintf(stderr, "vitals gctrace: write summary: %v\n", err)
 		code = max(code, 1)
 	}

@@ -236,3 +236,30 @@ func TestGCTraceRunsCommand(t *testing.T) {
 		t.Errorf("stderr contains gc lines:\n%s", got)
 	}
 }
+
+func TestGCTraceRecords(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"gctrace", "--records", filepath.Join(gctraceCorpus, "forced.txt")}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	kinds := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r struct {
+			Kind  string `json:"kind"`
+			Cycle *struct {
+				Num    int  `json:"num"`
+				Forced bool `json:"forced"`
+			} `json:"gc"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		kinds[r.Kind]++
+		if r.Kind == "gc" && (r.Cycle == nil || !r.Cycle.Forced || r.Cycle.Num != kinds["gc"]) {
+			t.Errorf("gc record %s: want forced cycle %d", l, kinds["gc"])
+		}
+	}
+	if kinds["gc"] != 41 || kinds["scav"] == 0 || len(kinds) != 2 {
+		t.Errorf("record kinds %v, want 41 gc and some scav", kinds)
+	}
+}
