@@ -21,7 +21,7 @@
 //     fixed body to a caller without credentials; credentials are compared in
 //     constant time.
 //   - Expensive requests (CPU profile, traces, goroutine?debug=2, heap?gc=1,
-//     goroutineleak, flight snapshots, the grouped goroutine page) run one at
+//     goroutineleak, delta profiles, flight snapshots, the grouped goroutine page) run one at
 //     a time per kind; the others get 429 with Retry-After. Durations are
 //     capped ([WithMaxDuration], 30 s). Full goroutine dumps are refused above
 //     a goroutine budget ([WithGoroutineBudget], 10,000) unless force=1.
@@ -31,7 +31,7 @@
 // # Routes
 //
 //	/debug/pprof/               index of every runtime profile (goroutineleak when present)
-//	/debug/pprof/{name}         heap, allocs, goroutine, block, mutex, threadcreate, ...; ?debug=N, ?gc=1
+//	/debug/pprof/{name}         heap, allocs, goroutine, block, mutex, threadcreate, ...; ?debug=N, ?gc=1, ?seconds=N (delta)
 //	/debug/pprof/profile        CPU profile, ?seconds=N (default 30)
 //	/debug/pprof/trace          execution trace, ?seconds=N (default 1)
 //	/debug/pprof/symbol         symbol lookup for go tool pprof

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/pprof/profile"
+
 	"github.com/govitals/vitals/tracecap"
 )
 
@@ -172,11 +174,11 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "admin: unknown profile")
 		return
 	}
+	debug, _ := strconv.Atoi(r.FormValue("debug"))
 	if r.FormValue("seconds") != "" {
-		httpError(w, http.StatusBadRequest, "admin: delta profiles (seconds=) are not served; fetch the profile twice and use go tool pprof -diff_base")
+		s.deltaProfile(w, r, p, debug)
 		return
 	}
-	debug, _ := strconv.Atoi(r.FormValue("debug"))
 	gc := r.FormValue("gc") != "" && r.FormValue("gc") != "0" && (name == "heap" || name == "allocs")
 	full := (name == "goroutine" || name == "goroutineleak") && debug >= 2
 	if full {
@@ -212,6 +214,68 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := p.WriteTo(w, debug); err != nil {
 		s.cfg.logger.Warn("admin: write profile", "profile", name, "err", err)
+	}
+}
+
+// deltaProfile serves what a profile gained over ?seconds= (capped): it
+// takes the profile, waits, takes it again and subtracts, as
+// "go tool pprof -seconds N" expects for heap, allocs, block, mutex and
+// goroutine. Cost: two profile reads and a merge; one at a time.
+func (s *Server) deltaProfile(w http.ResponseWriter, r *http.Request, p *pprof.Profile, debug int) {
+	if debug != 0 {
+		httpError(w, http.StatusBadRequest, "admin: seconds= needs the binary format (no debug=)")
+		return
+	}
+	if p.Name() == "goroutineleak" {
+		httpError(w, http.StatusBadRequest, "admin: goroutineleak has no delta form")
+		return
+	}
+	d, err := s.seconds(w, r, 30*time.Second)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	g := s.guards[guardDelta]
+	if !g.try(d) {
+		g.busy(w)
+		return
+	}
+	defer g.release()
+	read := func() (*profile.Profile, error) {
+		var b bytes.Buffer
+		if err := p.WriteTo(&b, 0); err != nil {
+			return nil, err
+		}
+		return profile.Parse(&b)
+	}
+	p0, err := read()
+	if err != nil {
+		s.cfg.logger.Warn("admin: delta profile", "profile", p.Name(), "err", err)
+		httpError(w, http.StatusInternalServerError, "admin: reading the profile failed")
+		return
+	}
+	sleep(r.Context(), d)
+	if r.Context().Err() != nil {
+		return // the client left or the server is shutting down
+	}
+	p1, err := read()
+	if err != nil {
+		s.cfg.logger.Warn("admin: delta profile", "profile", p.Name(), "err", err)
+		httpError(w, http.StatusInternalServerError, "admin: reading the profile failed")
+		return
+	}
+	p0.Scale(-1)
+	diff, err := profile.Merge([]*profile.Profile{p0, p1})
+	if err != nil {
+		s.cfg.logger.Warn("admin: delta profile merge", "profile", p.Name(), "err", err)
+		httpError(w, http.StatusInternalServerError, "admin: computing the delta failed")
+		return
+	}
+	diff.TimeNanos = p1.TimeNanos
+	diff.DurationNanos = p1.TimeNanos - p0.TimeNanos
+	attachment(w, p.Name()+"-delta")
+	if err := diff.Write(w); err != nil {
+		s.cfg.logger.Warn("admin: write delta profile", "profile", p.Name(), "err", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/pprof/profile"
 )
 
 // goTool finds the go command; a missing one skips, or fails under CI=true.
@@ -112,7 +115,8 @@ func TestNamedProfiles(t *testing.T) {
 		{"/debug/pprof/mutex", 200, ""},
 		{"/debug/pprof/nosuch", 404, "admin: unknown profile"},
 		{"/debug/pprof/cmdline", 404, "admin: cmdline is disabled"},
-		{"/debug/pprof/heap?seconds=5", 400, "admin: delta profiles"},
+		{"/debug/pprof/allocs?seconds=0.1", 200, ""},
+		{"/debug/pprof/heap?seconds=0.1&debug=1", 400, "admin: seconds= needs the binary format"},
 		{"/debug/pprof/profile?seconds=abc", 400, "admin: seconds"},
 		{"/debug/pprof/profile?seconds=-1", 400, "admin: seconds"},
 	}
@@ -198,3 +202,46 @@ func TestDurationCapped(t *testing.T) {
 	}
 	isProfile(t, body)
 }
+
+var deltaSink []byte
+
+// TestDeltaProfile: allocs?seconds= holds what was allocated during the
+// window, with its duration set, as go tool pprof -seconds expects.
+func TestDeltaProfile(t *testing.T) {
+	s := started(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			deltaSink = deltaAlloc()
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	resp, body := get(t, s, "GET", "/debug/pprof/allocs?seconds=0.5", noCred)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %q", resp.StatusCode, body)
+	}
+	p, err := profile.Parse(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.DurationNanos < int64(400*time.Millisecond) || p.DurationNanos > int64(10*time.Second) {
+		t.Errorf("duration %v, want about 0.5s", time.Duration(p.DurationNanos))
+	}
+	found := false
+	for _, smp := range p.Sample {
+		for _, loc := range smp.Location {
+			for _, ln := range loc.Line {
+				if strings.HasSuffix(ln.Function.Name, "admin.deltaAlloc") && smp.Value[0] > 0 {
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("the window's allocations by deltaAlloc are not in the delta profile")
+	}
+}
+
+//go:noinline
+func deltaAlloc() []byte { return make([]byte, 64<<10) }

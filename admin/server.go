@@ -58,6 +58,7 @@ const (
 	guardHeapGC     = "heap gc"
 	guardFlight     = "flight snapshot"
 	guardLeak       = "goroutine leak profile"
+	guardDelta      = "delta profile"
 )
 
 // New validates the options and builds the server without listening. It
@@ -99,7 +100,7 @@ func New(opts ...Option) (*Server, error) {
 		s.cfg.gatherer = reg
 	}
 	s.guards = map[string]*guard{}
-	for _, n := range []string{guardProfile, guardTrace, guardGoroutines, guardHeapGC, guardFlight, guardLeak} {
+	for _, n := range []string{guardProfile, guardTrace, guardGoroutines, guardHeapGC, guardFlight, guardLeak, guardDelta} {
 		s.guards[n] = &guard{name: n}
 	}
 	if err := s.register(); err != nil {
@@ -140,7 +141,7 @@ func (s *Server) register() error {
 		expensive        bool
 		h                http.HandlerFunc
 	}{
-		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N, ?gc=1", false, s.pprofNamed},
+		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N, ?gc=1, ?seconds=N for a delta", false, s.pprofNamed},
 		{"/debug/pprof/profile", "CPU profile, ?seconds=N", true, s.pprofProfile},
 		{"/debug/pprof/trace", "execution trace, ?seconds=N", true, s.pprofTrace},
 		{"/debug/pprof/symbol", "symbolization for go tool pprof", false, s.pprofSymbol},
