@@ -49,7 +49,7 @@ func TestRoundTrip(t *testing.T) {
 			d := parseFile(t, filepath.Base(f))
 			d2 := roundTrip(t, d)
 			if d.Format == "proto" {
-				d.Format = "debug=1" // written back as a debug=1 profile,
+				d.Format = "debug=1"             // written back as a debug=1 profile,
 				for _, g := range d.Goroutines { // which cannot mark inlined calls
 					for i := range g.Frames {
 						g.Frames[i].Inlined = false

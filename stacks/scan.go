@@ -74,6 +74,7 @@ const (
 // gbuild is a goroutine under construction.
 type gbuild struct {
 	g      Goroutine
+	cb     Frame // storage for g.CreatedBy
 	frames []Frame
 	hs     []fhash
 	args   []byte
@@ -324,8 +325,7 @@ func (s *Scanner) header(l []byte) bool {
 		g.Labels = parseLabels(st[i+len(pLabels)-1:])
 		st = st[:i]
 	}
-	parts := bytes.Split(st, []byte(", "))
-	status := parts[0]
+	status, rest, more := bytes.Cut(st, []byte(", "))
 	for {
 		switch {
 		case bytes.HasSuffix(status, []byte(" (durable)")):
@@ -344,7 +344,9 @@ func (s *Scanner) header(l []byte) bool {
 		break
 	}
 	var unknown []byte
-	for _, p := range parts[1:] {
+	for more {
+		var p []byte
+		p, rest, more = bytes.Cut(rest, []byte(", "))
 		switch {
 		case bytes.HasSuffix(p, []byte(" minutes")):
 			m, _ := parseUint(p)
@@ -400,14 +402,16 @@ func (s *Scanner) goroutineLine(l []byte) bool {
 			fn = fn[:i]
 		}
 		s.pendFn = s.funcInfo(fn)
-		s.pendArgs = nil
+		s.pendArgs = s.pendArgs[:0]
 		s.pendKind = pendCreated
-		cb := &Frame{NoArgs: true}
-		s.setFunc(cb, s.pendFn)
 		if s.anc != nil {
+			cb := &Frame{NoArgs: true}
+			s.setFunc(cb, s.pendFn)
 			s.anc.CreatedBy = cb
 		} else {
-			b.g.CreatedBy = cb
+			b.cb = Frame{NoArgs: true}
+			s.setFunc(&b.cb, s.pendFn)
+			b.g.CreatedBy = &b.cb
 		}
 		return true
 	case bytes.HasPrefix(l, pOrigin) && bytes.HasSuffix(l, []byte("]:")):
@@ -462,7 +466,7 @@ func (s *Scanner) goroutineLine(l []byte) bool {
 	if bytes.IndexByte(l, ' ') < 0 || bytes.Equal(l, pNonGo) {
 		if nx, err := s.br.Peek(1); err == nil && nx[0] == '\t' {
 			s.pendFn = s.funcInfo(l)
-			s.pendArgs = nil
+			s.pendArgs = s.pendArgs[:0]
 			s.pendKind = pendCgo
 			return true
 		}
@@ -695,6 +699,10 @@ func (s *Scanner) finish(atEOF bool) {
 	}
 	out := new(Goroutine)
 	*out = *g
+	if g.CreatedBy == &b.cb {
+		cb := b.cb
+		out.CreatedBy = &cb
+	}
 	out.Frames = make([]Frame, len(b.frames))
 	copy(out.Frames, b.frames)
 	out.hs = make([]fhash, len(b.hs))
