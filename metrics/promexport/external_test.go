@@ -124,13 +124,15 @@ scrape_configs:
 	}()
 
 	api := fmt.Sprintf("http://127.0.0.1:%d", port)
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	waitFor := func(what, query string, ok func(float64) bool) float64 {
 		t.Helper()
 		var last string
 		for {
-			v, err := instantQuery(ctx, api, query)
+			v, err := instantQuery(ctx, client, api, query)
 			if err == nil && ok(v) {
 				return v
 			}
@@ -167,12 +169,12 @@ func freePort(t *testing.T) int {
 }
 
 // instantQuery runs a PromQL query that must return exactly one sample.
-func instantQuery(ctx context.Context, api, q string) (float64, error) {
+func instantQuery(ctx context.Context, client *http.Client, api, q string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", api+"/api/v1/query?query="+url.QueryEscape(q), nil)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
 	}
