@@ -27,6 +27,7 @@ type RateLimitError struct {
 	RetryAfter time.Duration
 }
 
+// Error says when the next snapshot is allowed.
 func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("tracecap: snapshot rate limited: retry in %v", e.RetryAfter.Round(time.Second))
 }
