@@ -1,0 +1,118 @@
+package dashboard
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Option configures [New]. Options are made by the functions of this
+// package; New reports the invalid ones.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	interval time.Duration
+	history  int
+	report   func() Report
+	watchdog func() Watchdog
+	logger   *slog.Logger
+	errs     []error
+}
+
+// DefaultInterval is the time between two samples unless [WithInterval]
+// says otherwise.
+const DefaultInterval = time.Second
+
+// DefaultHistory is how many samples a page that connects receives at once,
+// unless [WithHistory] says otherwise: five minutes at one a second.
+const DefaultHistory = 300
+
+// WithInterval sets the time between two samples while a page is open
+// (default [DefaultInterval]; at least 10 ms).
+func WithInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d < 10*time.Millisecond {
+			c.errs = append(c.errs, fmt.Errorf("dashboard: interval %v is below 10ms", d))
+		}
+		c.interval = d
+	})
+}
+
+// WithHistory keeps the last n samples of the current sampling run in
+// memory (about 300 bytes each) and sends them to a page when it connects,
+// so its charts do not start empty (default [DefaultHistory]; 0 keeps
+// none). The history is dropped when the last page leaves.
+func WithHistory(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 0 {
+			c.errs = append(c.errs, fmt.Errorf("dashboard: history %d is negative", n))
+		}
+		c.history = n
+	})
+}
+
+// WithReport shows report() in the page's header, typically vitals'
+// start-up report. It is called once per page load; a panic in it is
+// recovered and shown as an error.
+func WithReport(report func() Report) Option {
+	return optionFunc(func(c *config) {
+		if report == nil {
+			c.errs = append(c.errs, errors.New("dashboard: nil report function"))
+		}
+		c.report = report
+	})
+}
+
+// WithWatchdog plots the goroutine leak watchdog's baseline and threshold
+// and marks the samples where it suspects a leak. watchdog() is called once
+// per sample (so it must be cheap, like leak.Watchdog.State); a panic in it
+// is recovered and leaves the marks out of that sample.
+func WithWatchdog(watchdog func() Watchdog) Option {
+	return optionFunc(func(c *config) {
+		if watchdog == nil {
+			c.errs = append(c.errs, errors.New("dashboard: nil watchdog function"))
+		}
+		c.watchdog = watchdog
+	})
+}
+
+// WithLogger logs the dashboard's troubles (a failed sampler, a panicking
+// provider) at Warn and page connections at Debug. The default discards
+// everything.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, errors.New("dashboard: nil logger"))
+		}
+		c.logger = l
+	})
+}
+
+// Report is what the page's header shows: the runtime settings in effect and
+// why. vitals.Start fills it from its start-up report; every field may be
+// empty.
+type Report struct {
+	GoVersion      string   `json:"go_version"`
+	GOMAXPROCS     string   `json:"gomaxprocs"`
+	GOMAXPROCSWhy  string   `json:"gomaxprocs_why"`
+	GOMEMLIMIT     string   `json:"gomemlimit"`
+	GOMEMLIMITWhy  string   `json:"gomemlimit_why"`
+	GOTRACEBACK    string   `json:"gotraceback"`
+	GOTRACEBACKWhy string   `json:"gotraceback_why"`
+	CgroupVersion  string   `json:"cgroup_version"`
+	Warnings       []string `json:"warnings,omitempty"`
+}
+
+// Watchdog is the goroutine leak watchdog's state as the dashboard plots it
+// (leak.Watchdog.State has these fields). Zero Baseline means "not learned
+// yet" and draws no baseline.
+type Watchdog struct {
+	Baseline  int
+	Threshold int
+	Suspected bool
+}
