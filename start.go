@@ -15,6 +15,7 @@ import (
 
 	"github.com/govitals/vitals/admin"
 	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/dashboard"
 	"github.com/govitals/vitals/leak"
 	"github.com/govitals/vitals/metrics"
 	"github.com/govitals/vitals/metrics/promexport"
@@ -131,6 +132,7 @@ type Service struct {
 	recorder  *tracecap.Recorder
 	traceDir  *tracecap.Dir
 	sampler   *metrics.Sampler
+	dashboard *dashboard.Dashboard
 	collector *promexport.Collector
 	registry  *prometheus.Registry
 	logger    *slog.Logger
@@ -278,6 +280,12 @@ func (s *Service) build(ctx context.Context, c *startConfig) error {
 	if s.traceDir != nil {
 		aopts = append(aopts, admin.WithTraceDir(s.traceDir))
 	}
+	dash, err := s.newDashboard(c)
+	if err != nil {
+		return err
+	}
+	s.dashboard = dash
+	aopts = append(aopts, admin.WithHandler("/debug/vitals/", dash))
 	srv, err := admin.New(append(aopts, c.admin...)...)
 	if err != nil {
 		return err
@@ -344,6 +352,9 @@ func (s *Service) stopParts() error {
 			errs = append(errs, err, s.admin.Close())
 		}
 		cancel()
+	}
+	if s.dashboard != nil {
+		errs = append(errs, s.dashboard.Close())
 	}
 	if s.watchdog != nil {
 		errs = append(errs, s.watchdog.Close())

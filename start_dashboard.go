@@ -1,0 +1,47 @@
+package vitals
+
+import (
+	"github.com/govitals/vitals/dashboard"
+)
+
+// newDashboard builds the live dashboard [Start] mounts at /debug/vitals/ on
+// the admin server, fed by the start-up report and the leak watchdog. It
+// samples only while a page is open.
+func (s *Service) newDashboard(c *startConfig) (*dashboard.Dashboard, error) {
+	opts := []dashboard.Option{
+		dashboard.WithLogger(c.logger),
+		dashboard.WithReport(func() dashboard.Report { return dashboardReport(s.report) }),
+	}
+	if s.watchdog != nil {
+		wd := s.watchdog
+		opts = append(opts, dashboard.WithWatchdog(func() dashboard.Watchdog {
+			st := wd.State()
+			return dashboard.Watchdog{Baseline: st.Baseline, Threshold: st.Threshold, Suspected: st.Suspected}
+		}))
+	}
+	return dashboard.New(opts...)
+}
+
+// dashboardReport is the part of r the dashboard's header shows.
+func dashboardReport(r *Report) dashboard.Report {
+	if r == nil {
+		return dashboard.Report{}
+	}
+	out := dashboard.Report{GoVersion: r.GoVersion, CgroupVersion: cgroupSummary(r.Cgroup), Warnings: r.Warnings}
+	why := func(d Decision) string {
+		if d.Reason == "" {
+			return d.Source
+		}
+		return d.Source + ": " + d.Reason
+	}
+	if d, ok := r.Decision(SettingGOMAXPROCS); ok {
+		out.GOMAXPROCS, out.GOMAXPROCSWhy = d.New, why(d)
+	}
+	if d, ok := r.Decision(SettingGOMEMLIMIT); ok {
+		out.GOMEMLIMIT, out.GOMEMLIMITWhy = memHuman(d.New), why(d)
+	}
+	if d, ok := r.Decision(SettingGOTRACEBACK); ok {
+		out.GOTRACEBACK, out.GOTRACEBACKWhy = d.New, why(d)
+	}
+	return out
+}
