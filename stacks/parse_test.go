@@ -146,6 +146,55 @@ func TestParseFixtures(t *testing.T) {
 			}
 		}},
 		{file: "cgo_panic.txt", format: "text", min: 2},
+		{file: "hand_go118.txt", format: "text", min: 4, reason: "panic: runtime error: invalid memory address or nil pointer dereference", check: func(t *testing.T, d *Dump) {
+			if len(d.Goroutines) != 4 {
+				t.Errorf("%d goroutines, want 4", len(d.Goroutines))
+			}
+			g := find(d, func(g *Goroutine) bool { return g.ID == 18 })
+			if g == nil || g.WaitMinutes != 12 || g.CreatedBy == nil || g.CreatedBy.Func != "github.com/acme/worker/v2.NewPool" || g.ParentID != 0 {
+				t.Errorf("goroutine 18: %+v", g)
+			}
+			if f := g.Frames[0]; f.Pkg != "github.com/acme/worker/v2" || f.Receiver != "(*Pool)" || f.Line != 88 || f.Offset != 0x6e {
+				t.Errorf("versioned frame: %+v", f)
+			}
+			g7 := find(d, func(g *Goroutine) bool { return g.ID == 7 })
+			if g7 == nil || !g7.Locked || g7.WaitMinutes != 3 || g7.State != "select" || !g7.Frames[0].Inlined {
+				t.Fatalf("goroutine 7: %+v", g7)
+			}
+			if p := g7.Frames[1].Pkg; p != "vendor/golang.org/x/net/http2" {
+				t.Errorf("vendored pkg %q", p)
+			}
+			if p := g7.Frames[2].Pkg; p != "gopkg.in/yaml.v3" {
+				t.Errorf("escaped pkg %q", p)
+			}
+		}},
+		{file: "hand_variants.txt", format: "text", min: 5, reason: "SIGQUIT: quit", check: func(t *testing.T, d *Dump) {
+			if len(d.Goroutines) != 5 {
+				t.Fatalf("%d goroutines, want 5 (the register dump is not one)", len(d.Goroutines))
+			}
+			g1 := d.Goroutines[1]
+			if !g1.Scan || g1.State != "semacquire" || g1.WaitMinutes != 2 || g1.M != "nil" || g1.GP != 0xc000006380 {
+				t.Errorf("goroutine 1: %+v", g1)
+			}
+			if f := g1.Frames[0]; f.PC != 0x466e05 || f.Offset != 0x25 || f.Extra != " fp=0xc00006de90 sp=0xc00006de60 pc=0x466e05" {
+				t.Errorf("fp/sp/pc frame: %+v", f)
+			}
+			g9 := d.Goroutines[2]
+			if !g9.Unavailable || len(g9.Frames) != 0 || g9.CreatedBy == nil || g9.ParentID != 1 || g9.M != "3" {
+				t.Errorf("goroutine 9: %+v", g9)
+			}
+			g10 := d.Goroutines[3]
+			if len(g10.Frames) != 4 || g10.Frames[0].Func != "non-Go function" || g10.Frames[0].PC != 0x7f3a2c1e4f2d || !g10.Locked {
+				t.Errorf("goroutine 10: %+v", g10)
+			}
+			g11 := d.Goroutines[4]
+			if len(g11.Frames) != 3 || g11.Frames[0].Func != "C.worker_loop" || g11.Frames[0].File != "/app/worker.c" || g11.Frames[0].PC != 0x4a3001 || g11.Frames[1].Func != "non-Go function" {
+				t.Errorf("goroutine 11 cgo frames: %+v", g11.Frames)
+			}
+			if g11.Elided != -1 || len(g11.Ancestors) != 1 || !g11.Ancestors[0].Elided || g11.Ancestors[0].ID != 1 {
+				t.Errorf("goroutine 11 elision/ancestors: %+v", g11)
+			}
+		}},
 		{file: "cgo_crash.txt", format: "text", min: 5, reason: "SIGSEGV: segmentation violation", check: checkGP},
 	}
 	for _, tt := range tests {
