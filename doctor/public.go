@@ -27,9 +27,11 @@ var probes = []probe{
 	{"/debug/pprof/cmdline", "command line", cmdline},
 	{"/debug/pprof/symbol", "symbol lookup", prefixed("num_symbols:")},
 	{"/debug/vars", "expvar", expvar},
-	{"/debug/requests", "x/net/trace requests", contains("/debug/requests")},
-	{"/debug/events", "x/net/trace events", contains("/debug/events")},
-	{"/debug/statsviz/", "statsviz dashboard", contains("statsviz")},
+	{"/debug/requests", "x/net/trace requests", contains("<title>/debug/requests</title>")},
+	{"/debug/events", "x/net/trace events", func(b []byte) bool {
+		return contains("<title>/debug/events</title>")(b) || contains("<title>events</title>")(b)
+	}},
+	{"/debug/statsviz/", "statsviz dashboard", contains("<title>Statsviz</title>")},
 	{"/debug/vitals", "vitals admin JSON without auth", vitalsJSON},
 	{"/debug/vitals/goroutines?format=text", "vitals grouped goroutines without auth", contains(" goroutines in ")},
 }

@@ -1,0 +1,310 @@
+package doctor_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/doctor"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const token = "s3cret-token"
+
+// serveFixture serves the fixture at /debug/vitals behind a bearer token,
+// like a vitals admin server (401 without it).
+func serveFixture(t *testing.T, file string, auth bool) *httptest.Server {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", "vitals", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/vitals", func(w http.ResponseWriter, r *http.Request) {
+		if auth && r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func statuses(rs []checklist.Result) map[string]string {
+	m := map[string]string{}
+	for _, r := range rs {
+		m[r.ID] = r.Status.String()
+	}
+	return m
+}
+
+func evidence(rs []checklist.Result, id string) string {
+	for _, r := range rs {
+		if r.ID == id {
+			return r.Evidence
+		}
+	}
+	return ""
+}
+
+func TestVitalsFixtures(t *testing.T) {
+	tests := []struct {
+		file   string
+		auth   bool
+		status checklist.Status
+		want   map[string]string
+		// evidence substrings per rule
+		ev map[string]string
+	}{
+		{
+			file: "pass.json", auth: true, status: checklist.Pass,
+			want: map[string]string{
+				"gomaxprocs": "pass", "gomemlimit": "pass", "gotraceback": "pass", "pprof": "pass", "metrics": "pass",
+				"trace": "pass", "finalizers": "pass", "throttling": "skip", "heap": "pass", "goroutines": "pass",
+			},
+			ev: map[string]string{"pprof": "with auth", "goroutines": "34 goroutines, steady state 31"},
+		},
+		{
+			file: "warn.json", auth: true, status: checklist.Warn,
+			want: map[string]string{
+				"gomaxprocs": "warn", "gomemlimit": "pass", "gotraceback": "warn", "pprof": "pass", "metrics": "pass",
+				"trace": "pass", "finalizers": "warn", "throttling": "warn", "heap": "pass", "goroutines": "pass",
+			},
+			ev: map[string]string{
+				"gomaxprocs": "GOMAXPROCS=3 (env), CPU limit 1.5 cores", "finalizers": "12 finalizers ran",
+				"throttling": "150 of 1000 CFS periods throttled (15.0%)", "gotraceback": "GOTRACEBACK=single",
+			},
+		},
+		{
+			// An older server without "facts": derived from report and state.
+			file: "fail.json", auth: true, status: checklist.Fail,
+			want: map[string]string{
+				"gomaxprocs": "fail", "gomemlimit": "fail", "gotraceback": "pass", "pprof": "pass", "metrics": "warn",
+				"trace": "skip", "finalizers": "skip", "throttling": "skip", "heap": "skip", "goroutines": "fail",
+			},
+			ev: map[string]string{
+				"gomaxprocs": "GOMAXPROCS=16 (env), CPU limit 1 cores (/sys/fs/cgroup/cpu,cpuacct/svc/cpu.cfs_quota_us)",
+				"gomemlimit": "GOMEMLIMIT=off, container memory 512MiB", "goroutines": "900 goroutines, steady state 31",
+				"pprof": "with auth",
+			},
+		},
+		{
+			// The same service with no auth on its admin server: the doctor
+			// sees it answer without credentials.
+			file: "pass.json", auth: false, status: checklist.Pass,
+			want: map[string]string{"pprof": "pass"},
+			ev:   map[string]string{"pprof": "admin server on 127.0.0.1:40315 without auth"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/auth=%v", tt.file, tt.auth), func(t *testing.T) {
+			srv := serveFixture(t, tt.file, tt.auth)
+			a := doctor.Vitals(context.Background(), srv.URL, doctor.WithToken(token))
+			if a.Error != "" {
+				t.Fatalf("error %s", a.Error)
+			}
+			if a.Status != tt.status {
+				t.Errorf("status %v, want %v", a.Status, tt.status)
+			}
+			got := statuses(a.Results)
+			for id, want := range tt.want {
+				if got[id] != want {
+					t.Errorf("%s: %s (%s), want %s", id, got[id], evidence(a.Results, id), want)
+				}
+			}
+			for id, want := range tt.ev {
+				if ev := evidence(a.Results, id); !strings.Contains(ev, want) {
+					t.Errorf("%s evidence %q lacks %q", id, ev, want)
+				}
+			}
+			if a.Report == nil || a.Report.Schema != 1 {
+				t.Errorf("report not read: %+v", a.Report)
+			}
+		})
+	}
+}
+
+func TestVitalsErrors(t *testing.T) {
+	pass := serveFixture(t, "pass.json", true)
+	html := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("<html>hello</html>"))
+	}))
+	defer html.Close()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer slow.Close()
+	tests := []struct {
+		name, url string
+		opts      []doctor.Option
+		want      string
+	}{
+		{"no credentials", pass.URL, nil, "needs credentials"},
+		{"wrong token", pass.URL, []doctor.Option{doctor.WithToken("nope")}, "credentials were refused"},
+		{"wrong basic", pass.URL, []doctor.Option{doctor.WithBasicAuth("u", "p")}, "credentials were refused"},
+		{"not vitals", html.URL, nil, "not a /debug/vitals answer"},
+		{"404", pass.URL + "/elsewhere", []doctor.Option{doctor.WithToken(token)}, "status 404"},
+		{"timeout", slow.URL, []doctor.Option{doctor.WithTimeout(100 * time.Millisecond)}, "no answer within the timeout"},
+		{"bad scheme", "ftp://127.0.0.1/", nil, "scheme must be http or https"},
+		{"no host", "http:///x", nil, "no host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := doctor.Vitals(context.Background(), tt.url, tt.opts...)
+			if a.Status != checklist.Fail || !strings.Contains(a.Error, tt.want) {
+				t.Errorf("status %v, error %q; want fail with %q", a.Status, a.Error, tt.want)
+			}
+			if a.Results != nil {
+				t.Errorf("results on error: %v", a.Results)
+			}
+		})
+	}
+	if code := doctor.ExitCode([]doctor.Audit{doctor.Vitals(context.Background(), html.URL)}); code != 2 {
+		t.Errorf("exit code %d for an unreachable target, want 2", code)
+	}
+}
+
+// TestRunConcurrent holds every request until all targets are in flight at
+// once: a Run that audited one target at a time would never get there and
+// every audit would time out.
+func TestRunConcurrent(t *testing.T) {
+	const n = 6
+	body, err := os.ReadFile("testdata/vitals/pass.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	inFlight := 0
+	all := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		if inFlight == n {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+			_, _ = w.Write(body)
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	var targets []doctor.Target
+	for i := range n {
+		targets = append(targets, doctor.Target{URL: fmt.Sprintf("%s/svc%d", srv.URL, i), Kind: doctor.KindVitals})
+	}
+	audits := doctor.Run(context.Background(), targets, doctor.WithTimeout(20*time.Second), doctor.WithConcurrency(n))
+	for i, a := range audits {
+		if a.Error != "" {
+			t.Errorf("target %d: %s", i, a.Error)
+		}
+		if a.Target != targets[i] {
+			t.Errorf("audit %d is for %v, want %v (order kept)", i, a.Target, targets[i])
+		}
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	audits := doctor.Run(ctx, []doctor.Target{{URL: "http://127.0.0.1:1", Kind: doctor.KindVitals}}, doctor.WithConcurrency(1))
+	if len(audits) != 1 || audits[0].Status != checklist.Fail {
+		t.Fatalf("audits %+v, want one failed", audits)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	a := func(s checklist.Status) doctor.Audit { return doctor.Audit{Status: s} }
+	tests := []struct {
+		audits []doctor.Audit
+		want   int
+	}{
+		{nil, 2},
+		{[]doctor.Audit{a(checklist.Pass), a(checklist.Skip)}, 0},
+		{[]doctor.Audit{a(checklist.Pass), a(checklist.Warn)}, 1},
+		{[]doctor.Audit{a(checklist.Fail), a(checklist.Warn)}, 2},
+	}
+	for _, tt := range tests {
+		if got := doctor.ExitCode(tt.audits); got != tt.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tt.audits, got, tt.want)
+		}
+	}
+}
+
+// TestWriteTextGolden renders the three fixtures (parsed, not fetched, so
+// no port appears) as `vitals doctor` prints them.
+func TestWriteTextGolden(t *testing.T) {
+	var audits []doctor.Audit
+	for _, f := range []string{"pass.json", "warn.json", "fail.json"} {
+		body, err := os.ReadFile(filepath.Join("testdata", "vitals", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := doctor.ParseVitals(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Target = doctor.Target{URL: "http://" + strings.TrimSuffix(f, ".json") + ".example:6060", Kind: doctor.KindVitals}
+		a.Results = checklist.Evaluate(a.Facts)
+		a.Status = checklist.Worst(a.Results)
+		audits = append(audits, a)
+	}
+	audits = append(audits, doctor.Audit{Target: doctor.Target{URL: "http://down.example:6060", Kind: doctor.KindVitals},
+		Status: checklist.Fail, Error: "doctor: dial tcp: connection refused"})
+	for _, color := range []bool{false, true} {
+		var b strings.Builder
+		if err := doctor.WriteText(&b, audits, color); err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", fmt.Sprintf("report-color=%v.golden", color))
+		if *update {
+			if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(want), b.String()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", golden, diff)
+		}
+	}
+}
+
+func TestParseTargets(t *testing.T) {
+	in := "# fleet\n\nhttp://10.0.0.7:6060\n  public https://shop.example/  \n127.0.0.1:6060\n"
+	got, err := doctor.ParseTargets(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []doctor.Target{
+		{URL: "http://10.0.0.7:6060", Kind: doctor.KindVitals},
+		{URL: "https://shop.example/", Kind: doctor.KindPublic},
+		{URL: "127.0.0.1:6060", Kind: doctor.KindVitals},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"a b c\n", "private http://x\n", "ftp://x\n", "http://\n"} {
+		if _, err := doctor.ParseTargets(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("ParseTargets(%q) error %v, want one naming line 1", bad, err)
+		}
+	}
+}
