@@ -196,7 +196,6 @@ type renderConfig struct {
 	color    bool
 	fullPath bool
 	title    string
-	total    int
 }
 
 type renderFunc func(*renderConfig)
