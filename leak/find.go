@@ -284,36 +284,44 @@ func (c *config) scan(buf []byte, cur uint64, checker string) (ls []leaked, err 
 			ls, err = nil, fmt.Errorf("parse goroutine dump: internal error: %v", r)
 		}
 	}()
-	chunks := splitDump(buf)
-	var sub []byte
-	for _, ch := range chunks {
-		if ch.id == cur || c.ignoreIDs[ch.id] {
-			continue
+	var d, all *stacks.Dump
+	if len(c.ignoreIDs) == 0 {
+		// Nothing to skip unparsed: one parse serves filter and blame.
+		if all, err = stacks.Parse(bytes.NewReader(buf)); err != nil {
+			return nil, fmt.Errorf("parse goroutine dump: %w", err)
 		}
-		sub = append(sub, buf[ch.start:ch.end]...)
-		if !bytes.HasSuffix(sub, []byte("\n\n")) {
-			sub = append(sub, '\n')
+		d = all
+	} else {
+		var sub []byte
+		for _, ch := range splitDump(buf) {
+			if ch.id == cur || c.ignoreIDs[ch.id] {
+				continue
+			}
+			sub = append(sub, buf[ch.start:ch.end]...)
+			if !bytes.HasSuffix(sub, []byte("\n\n")) {
+				sub = append(sub, '\n')
+			}
 		}
-	}
-	if len(sub) == 0 {
-		return nil, nil
-	}
-	d, err := stacks.Parse(bytes.NewReader(sub))
-	if err != nil {
-		return nil, fmt.Errorf("parse goroutine dump: %w", err)
+		if len(sub) == 0 {
+			return nil, nil
+		}
+		if d, err = stacks.Parse(bytes.NewReader(sub)); err != nil {
+			return nil, fmt.Errorf("parse goroutine dump: %w", err)
+		}
 	}
 	want := map[uint64]bool{}
 	for _, g := range d.Goroutines {
-		if !c.ignored(g) {
+		if g.ID != cur && !c.ignoreIDs[g.ID] && !c.ignored(g) {
 			want[g.ID] = true
 		}
 	}
 	if len(want) == 0 {
 		return nil, nil
 	}
-	all, err := stacks.Parse(bytes.NewReader(buf))
-	if err != nil {
-		return nil, fmt.Errorf("parse goroutine dump: %w", err)
+	if all == nil {
+		if all, err = stacks.Parse(bytes.NewReader(buf)); err != nil {
+			return nil, fmt.Errorf("parse goroutine dump: %w", err)
+		}
 	}
 	byID := make(map[uint64]*stacks.Goroutine, len(all.Goroutines))
 	for _, g := range all.Goroutines {
