@@ -44,8 +44,7 @@
         { f: 'heap_live', label: 'heap live', color: '#1f6feb', width: 2, fmt: fmtBytes },
         { f: 'heap_goal', label: 'heap goal', color: '#8250df', fmt: fmtBytes },
         { f: 'gomemlimit', label: 'GOMEMLIMIT', color: '#d29922', dash: [8, 4], fmt: fmtBytes },
-        { f: 'mem_limit', label: 'container limit', color: '#c62828', dash: [3, 3], fmt: fmtBytes },
-        { f: 'mem_usage', label: 'container usage', color: '#6e7781', fmt: fmtBytes }
+        { f: 'mem_limit', label: 'container limit', color: '#c62828', dash: [3, 3], fmt: fmtBytes }
       ] },
     { id: 'gc', title: 'GC pauses and GC CPU',
       explain: 'Stop-the-world pause percentiles among the pauses of each second (none when no GC ran), and the share of available CPU the GC took.',
@@ -123,15 +122,16 @@
 
     var axisColor = cssVar('--muted'), gridColor = cssVar('--line');
     var axis = function (fmt, scale, side) {
-      return { scale: scale, side: side, stroke: axisColor, size: 70,
+      return { scale: scale, side: side, stroke: axisColor, size: 86,
         grid: { show: side !== 1, stroke: gridColor, width: 1 },
         ticks: { stroke: gridColor, width: 1 },
         values: function (u, vals) { return vals.map(function (v) { return fmt(v); }); } };
     };
     var series = [{}];
-    def.series.forEach(function (s) {
+    def.series.forEach(function (s, k) {
+      // The legend shows the value under the cursor, else the latest one.
       var o = { label: s.label, stroke: s.color, width: s.width || 1.5, scale: s.scale || 'y',
-        value: function (u, v) { return s.fmt(v); } };
+        value: function (u, v) { return s.fmt(v == null && u.cursor.idx == null ? latest(u.data[k + 1]) : v); } };
       if (s.dash) o.dash = s.dash;
       if (s.points) o.points = { show: true, size: 4, fill: s.color };
       if (s.marks) {
@@ -154,6 +154,12 @@
     var c = { def: def, u: u, plot: plot, note: note };
     new ResizeObserver(function () { resize(c); }).observe(plot);
     return c;
+  }
+
+  function latest(a) {
+    if (!a) return null;
+    for (var i = a.length - 1; i >= 0; i--) if (a[i] != null) return a[i];
+    return null;
   }
 
   function resize(c) {

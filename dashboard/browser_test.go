@@ -1,0 +1,279 @@
+package dashboard_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/govitals/vitals"
+	"github.com/govitals/vitals/admin"
+	"github.com/govitals/vitals/cgroup"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// charts are the chart ids of the page (app.js CHARTS).
+var charts = []string{"memory", "gc", "goroutines", "cpu", "throttling", "sched", "alloc"}
+
+// artifactDir is where screenshots go: $VITALS_ARTIFACTS when set (CI keeps
+// it), else a temporary directory.
+func artifactDir(t *testing.T) string {
+	if d := os.Getenv("VITALS_ARTIFACTS"); d != "" {
+		dir := filepath.Join(d, "dashboard")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	return t.TempDir()
+}
+
+func needChromium(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium is missing at %s (CI=true: install the Debian package chromium)", chromiumPath)
+		}
+		t.Skipf("chromium is missing at %s: %v", chromiumPath, err)
+	}
+	return chromiumPath
+}
+
+// TestBrowser loads the dashboard that vitals.Start mounts, in headless
+// Chromium: refused without credentials, every chart gets data, no console
+// error, pause/resume and the window selector work, no horizontal overflow
+// on a phone-sized screen; screenshots are saved as artifacts.
+func TestBrowser(t *testing.T) {
+	chrome := needChromium(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	svc, err := vitals.Start(ctx, vitals.AdminOptions(
+		admin.WithAddr("127.0.0.1:0"),
+		admin.WithBasicAuth("ops", "dashboard-test"),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if err := svc.Err(); err != nil {
+		t.Fatalf("vitals.Start: %v", err)
+	}
+	url := "http://" + svc.Admin().Addr() + "/debug/vitals/"
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("ops:dashboard-test"))
+
+	// GC pauses show only when collections happen: make some.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var sink [][]byte
+		tk := time.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tk.C:
+				sink = append(sink[:0], make([]byte, 1<<20))
+				if i%3 == 0 {
+					runtime.GC()
+				}
+			}
+		}
+	}()
+	defer wg.Wait()
+	defer cancel()
+
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chrome),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+
+	// Without credentials: refused, in a tab of its own (the browser logs
+	// the refusal, which is not the page's error). Headless Chromium cannot
+	// show a password prompt, so the basic-auth challenge fails the
+	// navigation itself; a plain client sees the 401.
+	resp, err := chromedp.Run(bctx, chromedp.NavigateResponse(url))
+	switch {
+	case err != nil && strings.Contains(err.Error(), "ERR_INVALID_AUTH_CREDENTIALS"):
+	case err != nil:
+		t.Fatalf("navigate without credentials: %v", err)
+	case resp.Status != 401:
+		t.Fatalf("without credentials the page answered %d, want 401", resp.Status)
+	}
+	if hr, err := http.Get(url); err != nil {
+		t.Fatal(err)
+	} else if hr.Body.Close(); hr.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without credentials: %d, want 401", hr.StatusCode)
+	}
+
+	tctx, tcancel := chromedp.NewContext(bctx)
+	defer tcancel()
+	if _, err := chromedp.Call(tctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tctx, network.SetExtraHTTPHeaders,
+		network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}}); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu       sync.Mutex
+		problems []string
+	)
+	msgs := chromedp.Console(tctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleLog, "info", "debug":
+				continue
+			}
+			mu.Lock()
+			problems = append(problems, fmt.Sprintf("%s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line))
+			mu.Unlock()
+		}
+	}()
+
+	resp, err = chromedp.Run(tctx, chromedp.NavigateResponse(url))
+	if err != nil {
+		t.Fatalf("navigate: %v", err)
+	}
+	if resp.Status != 200 {
+		t.Fatalf("with credentials the page answered %d", resp.Status)
+	}
+
+	// Every chart must get data points; throttling only where the cgroup's
+	// CPU counters can be read at all.
+	want := map[string]int{}
+	for _, c := range charts {
+		want[c] = 3
+	}
+	if r, _ := cgroup.NewStatReader(); r != nil {
+		var st cgroup.Stats
+		_ = r.Read(&st)
+		_ = r.Close()
+		if !st.HaveCPU {
+			t.Log("no readable cgroup cpu.stat here: the throttling chart is expected to stay empty")
+			delete(want, "throttling")
+		}
+	}
+	var got map[string]int
+	deadline := time.Now().Add(25 * time.Second)
+	for {
+		got, err = chromedp.Run(tctx, chromedp.Evaluate[map[string]int](`window.vitalsPoints ? window.vitalsPoints() : {}`))
+		if err != nil {
+			t.Fatalf("vitalsPoints: %v", err)
+		}
+		pauses, err := chromedp.Run(tctx, chromedp.Evaluate[int](`window.vitalsSeriesPoints ? window.vitalsSeriesPoints("gc_pause_p99") : 0`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := pauses > 0
+		for c, n := range want {
+			ok = ok && got[c] >= n
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("charts did not all get data: points %v (want at least %v), gc pause points %d", got, want, pauses)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("points per chart: %v", got)
+
+	// The header shows the start-up report.
+	header, err := chromedp.Run(tctx, chromedp.Text("#report"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{runtime.Version(), "GOMAXPROCS", "GOMEMLIMIT", "GOTRACEBACK", "cgroup"} {
+		if !strings.Contains(header, s) {
+			t.Errorf("header lacks %q: %q", s, header)
+		}
+	}
+
+	// Pause freezes the charts, resume brings them back up to date.
+	if err := chromedp.Do(tctx, chromedp.Click("#pause")); err != nil {
+		t.Fatal(err)
+	}
+	status, _ := chromedp.Run(tctx, chromedp.Text("#status"))
+	label, _ := chromedp.Run(tctx, chromedp.Text("#pause"))
+	if status != "paused" || label != "Resume" {
+		t.Errorf("after Pause: status %q, button %q", status, label)
+	}
+	if err := chromedp.Do(tctx, chromedp.Click("#pause"), chromedp.SetValue("#window", "60")); err != nil {
+		t.Fatal(err)
+	}
+	status, _ = chromedp.Run(tctx, chromedp.Text("#status"))
+	if status != "live" {
+		t.Errorf("after Resume: status %q", status)
+	}
+
+	dir := artifactDir(t)
+	shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop := filepath.Join(dir, "dashboard-laptop.png")
+	if err := os.WriteFile(laptop, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A phone: nothing may stick out sideways.
+	if err := chromedp.Do(tctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), chromedp.Sleep(1500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	overflow, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow > 0 {
+		t.Errorf("on a 390 px wide screen the page is %d px too wide", overflow)
+	}
+	// The first screen, as the phone shows it (a full-page shot of a long
+	// narrow page is too small to read).
+	shot, err = chromedp.Run(tctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := filepath.Join(dir, "dashboard-phone.png")
+	if err := os.WriteFile(phone, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots: %s %s", laptop, phone)
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Errorf("console: %s", p)
+	}
+}
