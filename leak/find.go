@@ -133,10 +133,16 @@ func writeGroup(b *strings.Builder, i, n int, g *Group) {
 	b.WriteByte('\n')
 	for j, f := range g.Frames {
 		if j == maxFramesShown {
-			fmt.Fprintf(b, "    ... %d more frames\n", len(g.Frames)-j)
+			fmt.Fprintf(b, "    ...%d more frames...\n", len(g.Frames)-j)
 			break
 		}
+		if g.Elided > 0 && j == g.ElidedAt && j > 0 {
+			fmt.Fprintf(b, "    ...%d frames elided by the runtime...\n", g.Elided)
+		}
 		writeFrame(b, "", f)
+	}
+	if g.Elided < 0 {
+		b.WriteString("    ...more frames elided by the runtime...\n")
 	}
 	if g.CreatedBy != nil {
 		writeFrame(b, "created by ", *g.CreatedBy)
