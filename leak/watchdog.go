@@ -328,7 +328,13 @@ func (w *Watchdog) Close() error {
 
 // State returns a snapshot of the watchdog's counters (cheap: a mutex and a
 // copy). Export it as metrics: Current and Baseline as gauges, Reports as a
-// counter, Suspected as 0/1.
+// counter, Suspected as 0/1. With vitals' metrics package:
+//
+//	metrics.New(metrics.WithWatchdog(func() metrics.WatchdogState {
+//		s := w.State()
+//		return metrics.WatchdogState{Baseline: s.Baseline, Goroutines: s.Current,
+//			Suspected: s.Suspected, Reports: s.Reports}
+//	}))
 func (w *Watchdog) State() WatchdogState {
 	w.mu.Lock()
 	defer w.mu.Unlock()
