@@ -72,7 +72,7 @@ func TestStartedServicePasses(t *testing.T) {
 }
 
 // TestWrongGOMAXPROCSInCgroup starts this test binary as a service (see
-// TestChildService) inside a real cgroup with a half-CPU quota and
+// TestChildService) inside a real cgroup with a 0.1-CPU quota and
 // GOMAXPROCS=16 in its environment, lets it burn CPU, and audits it: the
 // GOMAXPROCS rule fails naming the variable and the quota, and the
 // throttling rule sees the CFS counters climb.
@@ -81,10 +81,10 @@ func TestWrongGOMAXPROCSInCgroup(t *testing.T) {
 		t.Skip("in the child")
 	}
 	cgrouptest.Require(t)
-	g := cgrouptest.New(t, 0.5, 512<<20)
-	// A 10 ms period (quota 5 ms: still half a CPU) so the rule's 100
+	g := cgrouptest.New(t, 0.1, 512<<20)
+	// A 10 ms period (quota 1 ms: still a tenth of a CPU) so the rule's 100
 	// periods pass in a second.
-	for _, kv := range [][2]string{{"cpu.cfs_quota_us", "5000"}, {"cpu.cfs_period_us", "10000"}} {
+	for _, kv := range [][2]string{{"cpu.cfs_quota_us", "1000"}, {"cpu.cfs_period_us", "10000"}} {
 		if err := os.WriteFile(filepath.Join(g.CPUDir(), kv[0]), []byte(kv[1]), 0); err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,9 @@ func TestWrongGOMAXPROCSInCgroup(t *testing.T) {
 		if a.Error != "" {
 			t.Fatal(a.Error)
 		}
-		if a.Facts.Periods >= checklist.MinPeriods || time.Now().After(deadline) {
+		f := a.Facts
+		if f.Periods >= checklist.MinPeriods && float64(f.ThrottledPeriods) >= checklist.ThrottleFail*float64(f.Periods) ||
+			time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -144,13 +146,13 @@ func TestWrongGOMAXPROCSInCgroup(t *testing.T) {
 		t.Errorf("gomaxprocs %s, status %v; want fail", got["gomaxprocs"], a.Status)
 	}
 	ev := evidence(a.Results, "gomaxprocs")
-	for _, want := range []string{"GOMAXPROCS=16 (env)", "CPU limit 0.5 cores", g.Name()} {
+	for _, want := range []string{"GOMAXPROCS=16 (env)", "CPU limit 0.1 cores", g.Name()} {
 		if !strings.Contains(ev, want) {
 			t.Errorf("gomaxprocs evidence %q lacks %q", ev, want)
 		}
 	}
-	// Half a CPU for 16 busy Ps is throttled in nearly every period; a
-	// machine too busy to give the child half a CPU could see less, so a
+	// A tenth of a CPU for 16 busy Ps is throttled in nearly every period; a
+	// machine too busy to give the child even that could see less, so a
 	// warning is accepted too.
 	if st := got["throttling"]; st != "fail" && st != "warn" {
 		t.Errorf("throttling %s (%s); want fail", st, evidence(a.Results, "throttling"))

@@ -1,6 +1,9 @@
 package doctor
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/govitals/vitals"
@@ -22,6 +25,14 @@ func (c *config) local() Audit {
 		return failed(t, start, "doctor: %v", err)
 	}
 	a := Audit{Target: t, Report: r, Facts: FactsFromReport(r)}
+	// The runtime read GOMAXPROCS when this process started, so the plan
+	// carries this process's value; a service started now would get the
+	// variable's.
+	if d, ok := r.Decision(vitals.SettingGOMAXPROCS); ok && d.Source == vitals.SourceEnv {
+		if n, err := strconv.Atoi(strings.TrimSpace(os.Getenv("GOMAXPROCS"))); err == nil && n > 0 {
+			a.Facts.GOMAXPROCS = n
+		}
+	}
 	// This cgroup's counters: a service started here shares them.
 	sr, _ := cgroup.NewStatReader(copts...)
 	var st cgroup.Stats
