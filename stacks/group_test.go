@@ -3,6 +3,7 @@ package stacks
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -163,4 +164,27 @@ func TestDiff(t *testing.T) {
 	check("Grew", d.Grew, "grows", 1, 10)
 	check("Shrank", d.Shrank, "shrinks", 5, 1)
 	check("Vanished", d.Vanished, "vanishes", 2, 0)
+}
+
+func TestCurrent(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	for i := 0; i < 3; i++ {
+		go func() { <-block }()
+	}
+	d, err := Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, g := range GroupBy(d.Goroutines) {
+		for _, f := range g.Frames {
+			if strings.HasPrefix(f.Func, "github.com/govitals/vitals/stacks.TestCurrent.func") && g.Count >= 3 {
+				found++
+			}
+		}
+	}
+	if found != 1 {
+		t.Errorf("the 3 blocked goroutines are not one group of Current()")
+	}
 }

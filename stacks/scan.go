@@ -120,7 +120,14 @@ func NewScanner(r io.Reader) *Scanner {
 
 // Next advances to the next goroutine, which [Scanner.Goroutine] then
 // returns. It returns false at the end of the input or on an error.
-func (s *Scanner) Next() bool {
+func (s *Scanner) Next() (ok bool) {
+	defer func() {
+		// A bug here must not take the caller down: report it as an error.
+		if e := recover(); e != nil {
+			s.err = fmt.Errorf("stacks: internal error parsing the dump: %v", e)
+			s.done, s.ready, s.proto, ok = true, nil, nil, false
+		}
+	}()
 	s.ready = nil
 	if s.format == "proto" {
 		if len(s.proto) == 0 {
@@ -137,7 +144,7 @@ func (s *Scanner) Next() bool {
 		}
 		if err != nil {
 			s.done = true
-			s.finish(true)
+			s.finish()
 			if err != io.EOF {
 				s.err = fmt.Errorf("stacks: read: %w", err)
 			}
@@ -203,12 +210,12 @@ func (s *Scanner) line(l []byte) {
 		if s.goroutineLine(l) {
 			return
 		}
-		s.finish(false)
+		s.finish()
 	case modeRecord:
 		if s.recordLine(l) {
 			return
 		}
-		s.finish(false)
+		s.finish()
 	}
 	s.outsideLine(l)
 }
@@ -668,20 +675,16 @@ func (s *Scanner) recordLine(l []byte) bool {
 }
 
 // finish completes the goroutine under construction, if any, making it
-// ready. atEOF marks a goroutine cut by the end of input.
-func (s *Scanner) finish(atEOF bool) {
+// ready.
+func (s *Scanner) finish() {
 	b := s.cur
 	if b == nil {
 		s.mode = modeOutside
 		return
 	}
 	if s.pendKind != pendNone {
-		if s.pendKind == pendFrame || s.pendKind == pendAncestor {
-			atEOF = true
-		}
 		s.flushPending()
 	}
-	_ = atEOF
 	s.cur = nil
 	s.mode = modeOutside
 	g := &b.g

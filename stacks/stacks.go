@@ -24,15 +24,23 @@
 // hash (FNV-1a based, no per-process seed), so groups from two dumps taken at
 // different times, even by different processes, can be matched by [Diff].
 //
+// [Current] parses the calling process's own goroutines.
+//
 // # Output
 //
-// [WriteText], [WriteJSON] and [WriteHTML] render groups; [WriteDump] writes a
-// [Dump] back in the runtime's own format.
+// [WriteText], [WriteJSON] and [WriteHTML] render groups, [WriteDeltaText]
+// and [WriteDeltaJSON] render a [Delta]; [WriteDump] writes a [Dump] back in
+// the runtime's own format, so Parse(WriteDump(d)) gives d again. The JSON
+// documents are described at [GroupsDoc] and [DeltaDoc]; their "schema"
+// field names the version.
 package stacks
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"runtime/pprof"
 )
 
 // Frame is one call in a goroutine's stack.
@@ -143,4 +151,19 @@ func Parse(r io.Reader) (*Dump, error) {
 		return d, err
 	}
 	return d, nil
+}
+
+// Current returns the goroutines of this process, read from the runtime's
+// goroutine profile at debug=2 (the same text as runtime.Stack(buf, true),
+// with pprof labels when GODEBUG=tracebacklabels=1).
+//
+// Cost: the runtime stops the world while it walks every goroutine's stack
+// (about a millisecond per 1–10k goroutines), and the text is buffered
+// in memory before parsing (roughly 500 bytes per goroutine).
+func Current() (*Dump, error) {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 2); err != nil {
+		return nil, fmt.Errorf("stacks: goroutine profile: %w", err)
+	}
+	return Parse(&buf)
 }
