@@ -7,13 +7,34 @@
 package leak_test
 
 import (
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/govitals/vitals/leak"
 	"go.uber.org/goleak"
 )
 
 const background = 1000
+
+// cpuTime is the process's user+system CPU time. Reported per op next to
+// wall time: on a shared, loaded machine it is the steadier number.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loop runs f b.N times and reports CPU ms per op as well.
+func loop(b *testing.B, f func()) {
+	start := cpuTime()
+	for b.Loop() {
+		f()
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
 
 // parkBackground starts n goroutines parked in parked until the benchmark
 // ends.
@@ -36,35 +57,35 @@ func BenchmarkCleanCheck(b *testing.B) {
 	parkBackground(b, background)
 	b.Run("ignore-current/vitals", func(b *testing.B) {
 		opt := leak.IgnoreCurrent()
-		for b.Loop() {
+		loop(b, func() {
 			if err := leak.Find(opt); err != nil {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 	b.Run("ignore-current/goleak", func(b *testing.B) {
 		opt := goleak.IgnoreCurrent()
-		for b.Loop() {
+		loop(b, func() {
 			if err := goleak.Find(opt); err != nil {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 	b.Run("ignore-top-function/vitals", func(b *testing.B) {
 		opt := leak.IgnoreTopFunction(parkedFunc)
-		for b.Loop() {
+		loop(b, func() {
 			if err := leak.Find(opt); err != nil {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 	b.Run("ignore-top-function/goleak", func(b *testing.B) {
 		opt := []goleak.Option{goleak.IgnoreTopFunction(parkedFunc), goleak.IgnoreTopFunction("testing.(*B).run1")}
-		for b.Loop() {
+		loop(b, func() {
 			if err := goleak.Find(opt...); err != nil {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 }
 
@@ -75,17 +96,17 @@ func BenchmarkFindOneLeak(b *testing.B) {
 	go parked(stop)
 	defer close(stop)
 	b.Run("vitals", func(b *testing.B) {
-		for b.Loop() {
+		loop(b, func() {
 			if err := leak.Find(); err == nil {
 				b.Fatal("leak not found")
 			}
-		}
+		})
 	})
 	b.Run("goleak", func(b *testing.B) {
-		for b.Loop() {
+		loop(b, func() {
 			if err := goleak.Find(); err == nil {
 				b.Fatal("leak not found")
 			}
-		}
+		})
 	})
 }
