@@ -44,7 +44,7 @@ func ExampleSetup_options() {
 // Plan computes the report without changing anything, here for a captured
 // tree of a container limited to 1.5 CPUs and 300MiB.
 func ExamplePlan() {
-	r, err := vitals.Plan(vitals.WithCgroupRoot("testdata/pod"))
+	r, err := vitals.Plan(vitals.WithCgroupRoot("startup/testdata/pod"))
 	if err != nil {
 		log.Fatal(err)
 	}

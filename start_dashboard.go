@@ -27,7 +27,7 @@ func dashboardReport(r *Report) dashboard.Report {
 	if r == nil {
 		return dashboard.Report{}
 	}
-	out := dashboard.Report{GoVersion: r.GoVersion, CgroupVersion: cgroupSummary(r.Cgroup), Warnings: r.Warnings}
+	out := dashboard.Report{GoVersion: r.GoVersion, CgroupVersion: r.CgroupSummary(), Warnings: r.Warnings}
 	why := func(d Decision) string {
 		if d.Reason == "" {
 			return d.Source
@@ -38,7 +38,7 @@ func dashboardReport(r *Report) dashboard.Report {
 		out.GOMAXPROCS, out.GOMAXPROCSWhy = d.New, why(d)
 	}
 	if d, ok := r.Decision(SettingGOMEMLIMIT); ok {
-		out.GOMEMLIMIT, out.GOMEMLIMITWhy = memHuman(d.New), why(d)
+		out.GOMEMLIMIT, out.GOMEMLIMITWhy = d.NewHuman(), why(d)
 	}
 	if d, ok := r.Decision(SettingGOTRACEBACK); ok {
 		out.GOTRACEBACK, out.GOTRACEBACKWhy = d.New, why(d)

@@ -1,4 +1,4 @@
-// Package auto applies [vitals.Setup] with its defaults when it is
+// Package auto applies [startup.Setup] (vitals.Setup) with its defaults when it is
 // imported, for services that want the start-up checklist in one line:
 //
 //	import _ "github.com/govitals/vitals/auto"
@@ -12,7 +12,8 @@
 // the runtime's GOMAXPROCS is wrong for the effective CPU limit, one
 // goroutine that re-reads the limit once a second for the life of the
 // process. Services that need options, a logger of their own or an undo
-// call vitals.Setup themselves instead.
+// call vitals.Setup themselves instead. It links only the startup and cgroup
+// packages: no HTTP server, no metrics library, no expvar.
 package auto
 
 import (
@@ -20,10 +21,10 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/govitals/vitals"
+	"github.com/govitals/vitals/startup"
 )
 
-var report *vitals.Report
+var report *startup.Report
 
 func init() {
 	report = setup(os.Stderr, os.Getenv("VITALS_LOG"))
@@ -31,8 +32,8 @@ func init() {
 
 // setup runs vitals.Setup with defaults and logs its one line to w unless
 // logSetting is "off".
-func setup(w io.Writer, logSetting string) *vitals.Report {
-	r, err := vitals.Setup()
+func setup(w io.Writer, logSetting string) *startup.Report {
+	r, err := startup.Setup()
 	if logSetting == "off" {
 		return r
 	}
@@ -65,7 +66,7 @@ func gomemlimit(n int64) any {
 	return n
 }
 
-// Report returns what the import did: the [vitals.Report] of the Setup
+// Report returns what the import did: the [startup.Report] of the Setup
 // call made when the package was initialised. Do not call Undo on it
 // unless you mean to drop every setting it made.
-func Report() *vitals.Report { return report }
+func Report() *startup.Report { return report }

@@ -2,6 +2,8 @@ package auto
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -44,5 +46,30 @@ func TestSetupQuiet(t *testing.T) {
 func TestInitRan(t *testing.T) {
 	if Report() == nil || Report().DryRun {
 		t.Fatalf("the import did not run Setup: %+v", Report())
+	}
+}
+
+// TestLinksNoHTTP guards the promise of the package comment: the blank
+// import links neither an HTTP stack nor expvar (whose init registers
+// /debug/vars on http.DefaultServeMux), nor any metrics library.
+func TestLinksNoHTTP(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("go command needed (CI=true): %v", err)
+		}
+		t.Skipf("skipping, no go command: %v", err)
+	}
+	out, err := exec.Command(gobin, "list", "-deps", "github.com/govitals/vitals/auto").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		switch {
+		case dep == "expvar", dep == "net/http", dep == "net/http/pprof",
+			strings.HasPrefix(dep, "github.com/prometheus/"),
+			strings.HasPrefix(dep, "go.opentelemetry.io/"):
+			t.Errorf("auto links %s", dep)
+		}
 	}
 }

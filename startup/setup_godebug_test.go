@@ -1,4 +1,4 @@
-package vitals
+package startup
 
 import (
 	"os"
@@ -20,11 +20,11 @@ func TestGODEBUGFromGoMod(t *testing.T) {
 		}
 		t.Skipf("skipping, no go command: %v", err)
 	}
-	checkout, err := filepath.Abs(".")
+	checkout, err := filepath.Abs("..") // the module root
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := os.ReadFile("go.sum")
+	sum, err := os.ReadFile(filepath.Join(checkout, "go.sum"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,11 +38,11 @@ func TestGODEBUGFromGoMod(t *testing.T) {
 import (
 	"fmt"
 
-	"github.com/govitals/vitals"
+	"github.com/govitals/vitals/startup"
 )
 
 func main() {
-	r, err := vitals.Plan()
+	r, err := startup.Plan()
 	if err != nil {
 		panic(err)
 	}

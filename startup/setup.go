@@ -1,7 +1,11 @@
-// Package vitals gives a Go service sane runtime settings in one line and
-// reports what it did.
+// Package startup applies the production start-up checklist to a Go
+// process and reports what it did: it is the lean core of vitals.Setup and
+// of the blank import github.com/govitals/vitals/auto, and it imports
+// nothing but the standard library and the cgroup package (no HTTP server,
+// no metrics library, no expvar), so linking it costs a service almost
+// nothing.
 //
-// [Setup] applies the production start-up checklist: GOMAXPROCS that
+// [Setup] applies the checklist: GOMAXPROCS that
 // matches the CPU limit the process really has (the minimum over every
 // cgroup ancestor and the affinity mask), GOMEMLIMIT at a share of the
 // memory limit, GOTRACEBACK=all, and optionally a crash file. Explicit
@@ -32,7 +36,7 @@
 // ([MemoryLimitRatio], VITALS_MEMLIMIT_RATIO), optionally based on
 // memory.high ([MemoryHigh]) or the machine's memory
 // ([MemoryFallbackSystem]), optionally refreshed ([MemoryRefresh]).
-package vitals
+package startup
 
 import (
 	"bufio"
@@ -496,7 +500,7 @@ func (r *Report) planTraceback(c *config) {
 
 func (r *Report) planCrash(c *config) {
 	d := Decision{Setting: SettingCrashOutput, Old: "stderr", New: "stderr", Source: SourceNone,
-		Reason: "no crash file (vitals.CrashOutput)"}
+		Reason: "no crash file (CrashOutput option)"}
 	if c.crashPath != "" {
 		d.New, d.Path, d.Source, d.Changed = "stderr+file", c.crashPath, SourceOption, true
 		d.Reason = "fatal errors are also appended to " + c.crashPath

@@ -1,4 +1,4 @@
-package vitals
+package startup
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package vitals
+package startup
 
 import (
 	"bytes"
@@ -910,7 +910,7 @@ func runtimeGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
 // outside the namespace), the report is complete and sane.
 func TestPlanOverCgroupFixtures(t *testing.T) {
 	cleanEnv(t)
-	dirs, err := filepath.Glob(filepath.Join("cgroup", "testdata", "layouts", "*"))
+	dirs, err := filepath.Glob(filepath.Join("..", "cgroup", "testdata", "layouts", "*"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no cgroup fixture layouts (%v)", err)
 	}

@@ -1,4 +1,4 @@
-package vitals
+package startup
 
 import (
 	"bytes"
@@ -234,4 +234,22 @@ func formatBytes(n int64) string {
 		return strconv.FormatFloat(f, 'f', 0, 64) + units[i]
 	}
 	return strconv.FormatFloat(f, 'f', 1, 64) + units[i]
+}
+
+// CgroupSummary is the one-line description of the cgroup limits that the
+// text report starts with ("cgroup v2: CPU quota 1.5; memory max 300MiB").
+func (r *Report) CgroupSummary() string {
+	if r == nil {
+		return ""
+	}
+	return cgroupSummary(r.Cgroup)
+}
+
+// NewHuman is d.New for people: GOMEMLIMIT in binary units ("270MiB"),
+// every other setting as it is.
+func (d Decision) NewHuman() string {
+	if d.Setting == SettingGOMEMLIMIT {
+		return memHuman(d.New)
+	}
+	return d.New
 }

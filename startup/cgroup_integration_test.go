@@ -1,6 +1,6 @@
 //go:build linux
 
-package vitals
+package startup
 
 import (
 	"bufio"
