@@ -17,9 +17,10 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/govitals/vitals"
 	"github.com/govitals/vitals/admin"
 	"github.com/govitals/vitals/cgroup"
+	"github.com/govitals/vitals/dashboard"
+	"github.com/govitals/vitals/leak"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -51,28 +52,80 @@ func needChromium(t *testing.T) string {
 	return chromiumPath
 }
 
-// TestBrowser loads the dashboard that vitals.Start mounts, in headless
-// Chromium: refused without credentials, every chart gets data, no console
-// error, pause/resume and the window selector work, no horizontal overflow
-// on a phone-sized screen; screenshots are saved as artifacts.
+// TestBrowser loads the dashboard mounted on an admin server with basic
+// auth, fed by a real leak watchdog, in headless Chromium: refused without
+// credentials, every chart gets data (the planted leak gets marks), no
+// console error, pause/resume and the window selector work, no horizontal
+// overflow on a phone-sized screen; screenshots are saved as artifacts.
 func TestBrowser(t *testing.T) {
 	chrome := needChromium(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	svc, err := vitals.Start(ctx, vitals.AdminOptions(
-		admin.WithAddr("127.0.0.1:0"),
-		admin.WithBasicAuth("ops", "dashboard-test"),
-	))
+	// A real leak watchdog, tuned to learn a baseline within a second and
+	// to suspect the leak this test plants below.
+	wd, err := leak.NewWatchdog(leak.SampleEvery(20*time.Millisecond), leak.WarmUp(0),
+		leak.WindowSamples(5), leak.Slack(5, 0), leak.SuspectAfter(2), leak.MaxDumpGoroutines(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.Close()
-	if err := svc.Err(); err != nil {
-		t.Fatalf("vitals.Start: %v", err)
+	if err := wd.Start(ctx); err != nil {
+		t.Fatal(err)
 	}
-	url := "http://" + svc.Admin().Addr() + "/debug/vitals/"
+	defer wd.Close()
+	limits := cgroup.Read()
+	d, err := dashboard.New(
+		dashboard.WithReport(func() dashboard.Report {
+			return dashboard.Report{
+				GoVersion:  runtime.Version(),
+				GOMAXPROCS: fmt.Sprint(runtime.GOMAXPROCS(0)), GOMAXPROCSWhy: "left as the runtime set it (test)",
+				GOMEMLIMIT: "off", GOMEMLIMITWhy: "not set (test)",
+				GOTRACEBACK: "single", GOTRACEBACKWhy: "the default (test)",
+				CgroupVersion: "cgroup " + limits.Version.String(),
+			}
+		}),
+		dashboard.WithWatchdog(func() dashboard.Watchdog {
+			st := wd.State()
+			return dashboard.Watchdog{Baseline: st.Baseline, Threshold: st.Threshold, Suspected: st.Suspected}
+		}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	srv, err := admin.New(admin.WithAddr("127.0.0.1:0"), admin.WithBasicAuth("ops", "dashboard-test"),
+		admin.WithHandler("/debug/vitals/", d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	url := "http://" + srv.Addr() + "/debug/vitals/"
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("ops:dashboard-test"))
+
+	// A leak for the watchdog to suspect, once it has a baseline.
+	release := make(chan struct{})
+	defer close(release)
+	go func() {
+		for wd.State().Baseline == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		// Steady growth: a single step would be taken for a new steady level.
+		for i := 0; i < 1000 && !wd.State().Suspected; i++ {
+			go func() { <-release }()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
 
 	// GC pauses show only when collections happen: make some.
 	var wg sync.WaitGroup
@@ -196,7 +249,11 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok := pauses > 0
+		marks, err := chromedp.Run(tctx, chromedp.Evaluate[int](`window.vitalsSeriesPoints ? window.vitalsSeriesPoints("wd_suspected") : 0`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := pauses > 0 && marks > 0
 		for c, n := range want {
 			ok = ok && got[c] >= n
 		}
@@ -204,7 +261,8 @@ func TestBrowser(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("charts did not all get data: points %v (want at least %v), gc pause points %d", got, want, pauses)
+			t.Fatalf("charts did not all get data: points %v (want at least %v), gc pause points %d, leak marks %d (watchdog %+v)",
+				got, want, pauses, marks, wd.State())
 		}
 		time.Sleep(250 * time.Millisecond)
 	}

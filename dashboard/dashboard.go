@@ -361,10 +361,9 @@ func (d *Dashboard) run(stop, done, prevDone chan struct{}) {
 
 // runState is what one sampling run carries from sample to sample.
 type runState struct {
-	ix  indexes
-	pv  prev
-	p   point
-	buf []byte
+	ix indexes
+	pv prev
+	p  point
 }
 
 // sample reads once (a View on a sampler without minimum interval), encodes once and hands the bytes to every page.
