@@ -29,7 +29,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/govitals/vitals"
+	"github.com/govitals/vitals/startup"
 	"github.com/govitals/vitals/checklist"
 )
 
@@ -69,7 +69,7 @@ type Audit struct {
 	// not be read, what a probe found beyond the rules).
 	Notes []string `json:"notes,omitempty"`
 	// Report is the target's start-up report, when one was read.
-	Report *vitals.Report `json:"report,omitempty"`
+	Report *startup.Report `json:"report,omitempty"`
 	// Elapsed is how long gathering took.
 	Elapsed time.Duration `json:"elapsed_ns"`
 }
@@ -232,7 +232,7 @@ func (c *config) audit(ctx context.Context, t Target) (a Audit) {
 }
 
 // Local audits this machine: what a Go service started here with vitals
-// would run with (the decisions of [vitals.Plan], so environment variables
+// would run with (the decisions of [startup.Plan], so environment variables
 // that override them count), against its cgroup limits and throttling
 // counters. Nothing is changed. Rules that need a running service skip.
 func Local(opts ...Option) Audit { return newConfig(opts).local() }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/govitals/vitals"
+	"github.com/govitals/vitals/startup"
 	"github.com/govitals/vitals/cgroup"
 	"github.com/govitals/vitals/checklist"
 )
@@ -14,13 +14,13 @@ import (
 func (c *config) local() Audit {
 	start := time.Now()
 	t := Target{Kind: KindLocal}
-	var opts []vitals.Option
+	var opts []startup.Option
 	var copts []cgroup.Option
 	if c.root != "" {
-		opts = append(opts, vitals.WithCgroupRoot(c.root))
+		opts = append(opts, startup.WithCgroupRoot(c.root))
 		copts = append(copts, cgroup.WithRoot(c.root))
 	}
-	r, err := vitals.Plan(opts...)
+	r, err := startup.Plan(opts...)
 	if err != nil {
 		return failed(t, start, "doctor: %v", err)
 	}
@@ -28,7 +28,7 @@ func (c *config) local() Audit {
 	// The runtime read GOMAXPROCS when this process started, so the plan
 	// carries this process's value; a service started now would get the
 	// variable's.
-	if d, ok := r.Decision(vitals.SettingGOMAXPROCS); ok && d.Source == vitals.SourceEnv {
+	if d, ok := r.Decision(startup.SettingGOMAXPROCS); ok && d.Source == startup.SourceEnv {
 		if n, err := strconv.Atoi(strings.TrimSpace(os.Getenv("GOMAXPROCS"))); err == nil && n > 0 {
 			a.Facts.GOMAXPROCS = n
 		}
@@ -47,11 +47,11 @@ func (c *config) local() Audit {
 	return a
 }
 
-// FactsFromReport returns the facts a start-up report (of [vitals.Setup] or
-// [vitals.Plan]) tells: GOMAXPROCS and GOMEMLIMIT with their sources, the
+// FactsFromReport returns the facts a start-up report (of [startup.Setup] or
+// [startup.Plan]) tells: GOMAXPROCS and GOMEMLIMIT with their sources, the
 // traceback level, and the cgroup's CPU and memory limits. It allocates
 // nothing.
-func FactsFromReport(r *vitals.Report) checklist.Facts {
+func FactsFromReport(r *startup.Report) checklist.Facts {
 	var f checklist.Facts
 	if r == nil {
 		return f
@@ -70,10 +70,10 @@ func FactsFromReport(r *vitals.Report) checklist.Facts {
 	if mem.Limited {
 		f.MemoryLimit = mem.Max
 	}
-	if d, ok := r.Decision(vitals.SettingGOMAXPROCS); ok {
+	if d, ok := r.Decision(startup.SettingGOMAXPROCS); ok {
 		f.GOMAXPROCSSource = d.Source
 	}
-	if d, ok := r.Decision(vitals.SettingGOTRACEBACK); ok {
+	if d, ok := r.Decision(startup.SettingGOTRACEBACK); ok {
 		f.GOTRACEBACK = d.New
 	}
 	return f

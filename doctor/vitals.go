@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/govitals/vitals"
+	"github.com/govitals/vitals/startup"
 	"github.com/govitals/vitals/checklist"
-	"github.com/govitals/vitals/leak"
 )
 
 // maxBody caps what is read from any answer.
@@ -174,7 +173,7 @@ func ParseVitals(body []byte) (Audit, error) {
 		a.Notes = append(a.Notes, fmt.Sprintf("could not read %s: %v", part, err))
 	}
 	if len(doc.Report) > 0 && string(doc.Report) != "null" {
-		var r vitals.Report
+		var r startup.Report
 		if err := json.Unmarshal(doc.Report, &r); err != nil || r.Schema == 0 {
 			if err == nil {
 				err = errors.New("no schema")
@@ -202,7 +201,12 @@ func ParseVitals(body []byte) (Audit, error) {
 	if readState(doc.State, "memory_limit_bytes", &n) {
 		a.Facts.GOMEMLIMIT = int64(min(n, 1<<63-1))
 	}
-	var w leak.WatchdogState
+	// The fields of leak.WatchdogState the rules read.
+	var w struct {
+		Current   int  `json:"current"`
+		Baseline  int  `json:"baseline"`
+		Suspected bool `json:"suspected"`
+	}
 	if raw, ok := doc.State["leak"]; ok {
 		if err := json.Unmarshal(raw, &w); err != nil {
 			note("the watchdog state", err)

@@ -46,7 +46,7 @@ func TestDoctorText(t *testing.T) {
 // TestDoctorLocalRules judges the 1.5-CPU, 300 MiB pod fixture with and
 // without variables that override vitals.
 func TestDoctorLocalRules(t *testing.T) {
-	root := filepath.Join("..", "..", "testdata", "pod")
+	root := filepath.Join("..", "..", "startup", "testdata", "pod")
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -81,7 +81,7 @@ func TestDoctorJSONChangesNothing(t *testing.T) {
 	clearEnv(t)
 	procs, mem := runtime.GOMAXPROCS(0), debug.SetMemoryLimit(-1)
 	var out, errb bytes.Buffer
-	if code := run([]string{"doctor", "--json", "--root", "../../testdata/pod"}, &out, &errb); code != 0 {
+	if code := run([]string{"doctor", "--json", "--root", "../../startup/testdata/pod"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, errb.String(), out.String())
 	}
 	var o doctor.Output

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -44,6 +45,6 @@ func TestAdminAddrInvalid(t *testing.T) {
 func ExampleRun() {
 	err := demo.Run(context.Background(), os.Stdout, demo.Config{Duration: 15 * time.Second, LeakAfter: 3 * time.Second, Once: true})
 	if err != nil {
-		println(err.Error())
+		fmt.Fprintln(os.Stderr, err)
 	}
 }
