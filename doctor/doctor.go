@@ -29,8 +29,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/govitals/vitals/startup"
 	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/startup"
 )
 
 // Kind says how a target is audited.

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/govitals/vitals/startup"
 	"github.com/govitals/vitals/cgroup"
 	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/startup"
 )
 
 func (c *config) local() Audit {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/govitals/vitals/startup"
 	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/startup"
 )
 
 // maxBody caps what is read from any answer.
