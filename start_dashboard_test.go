@@ -1,0 +1,81 @@
+package vitals_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/govitals/vitals"
+	"github.com/govitals/vitals/admin"
+)
+
+// Start mounts the dashboard at /debug/vitals/ behind the admin server's
+// authentication, with the start-up report in its header.
+func TestStartMountsDashboard(t *testing.T) {
+	svc, err := vitals.Start(context.Background(), vitals.AdminOptions(
+		admin.WithAddr("127.0.0.1:0"), admin.WithBearerToken("dash-token")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if svc.Admin() == nil || svc.Err() != nil {
+		t.Fatalf("admin server: %v", svc.Err())
+	}
+	base := "http://" + svc.Admin().Addr() + "/debug/vitals/"
+	get := func(path, token string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if resp := get("", ""); resp.StatusCode != http.StatusUnauthorized {
+		resp.Body.Close()
+		t.Fatalf("dashboard without credentials: %d, want 401", resp.StatusCode)
+	} else {
+		resp.Body.Close()
+	}
+	resp := get("", "dash-token")
+	page := new(strings.Builder)
+	_, _ = bufio.NewReader(resp.Body).WriteTo(page)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page.String(), "uPlot.iife.min.js") {
+		t.Fatalf("dashboard page: %d", resp.StatusCode)
+	}
+
+	resp = get("events", "dash-token")
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	var hello struct {
+		Report struct {
+			GoVersion  string `json:"go_version"`
+			GOMAXPROCS string `json:"gomaxprocs"`
+			Why        string `json:"gomaxprocs_why"`
+		} `json:"report"`
+		Watchdog bool `json:"watchdog"`
+	}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("event stream: %v", err)
+		}
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			if err := json.Unmarshal([]byte(data), &hello); err != nil {
+				t.Fatalf("hello: %v", err)
+			}
+			break
+		}
+	}
+	if hello.Report.GoVersion != runtime.Version() || hello.Report.GOMAXPROCS == "" || hello.Report.Why == "" || !hello.Watchdog {
+		t.Errorf("dashboard header from Start = %+v", hello)
+	}
+}
