@@ -1,0 +1,75 @@
+package vitals
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"runtime/trace"
+	"testing"
+
+	"github.com/govitals/vitals/admin"
+	"github.com/govitals/vitals/checklist"
+)
+
+// TestServiceFactsServed: /debug/vitals carries the checklist facts, and an
+// execution trace left running shows in them and in the trace rule.
+func TestServiceFactsServed(t *testing.T) {
+	svc, err := Start(context.Background(), quiet(), NoWatchdog(),
+		AdminOptions(admin.WithAddr("127.0.0.1:0"), admin.WithBasicAuth("ops", "pw")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	addr := svc.Admin().Addr()
+	read := func() checklist.Facts {
+		t.Helper()
+		code, body := fetch(t, addr, "/debug/vitals")
+		if code != 200 {
+			t.Fatalf("/debug/vitals: %d", code)
+		}
+		var v struct {
+			State struct {
+				Facts *checklist.Facts `json:"facts"`
+			} `json:"state"`
+		}
+		if err := json.Unmarshal([]byte(body), &v); err != nil || v.State.Facts == nil {
+			t.Fatalf("no facts in /debug/vitals (%v):\n%s", err, body)
+		}
+		return *v.State.Facts
+	}
+	f := read()
+	if !f.TraceKnown || f.TraceRunning || !f.MetricsExported || !f.AdminAuth || f.AdminAddr != addr || !f.FinalizersKnown || f.GOMAXPROCS == 0 {
+		t.Errorf("facts %+v", f)
+	}
+	if trace.IsEnabled() {
+		t.Skip("another trace is running")
+	}
+	if err := trace.Start(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	f = read()
+	trace.Stop()
+	if !f.TraceRunning {
+		t.Error("a running trace is not in the facts")
+	}
+	for _, r := range checklist.Evaluate(f) {
+		if r.ID == "trace" && r.Status != checklist.Warn {
+			t.Errorf("trace rule %v with a trace running, want warn", r.Status)
+		}
+	}
+}
+
+// BenchmarkServiceFacts is what the checklist gauges and /debug/vitals pay
+// per evaluation: the runtime reads, the watchdog state and, in a cgroup
+// with a CPU quota, opening and reading cpu.stat.
+func BenchmarkServiceFacts(b *testing.B) {
+	svc, err := Start(context.Background(), quiet(), NoWatchdog(), NoAdmin())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = checklist.Evaluate(svc.facts())
+	}
+}
