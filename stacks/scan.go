@@ -43,6 +43,8 @@ type Scanner struct {
 	pendKind int // what the pending frame is: pendFrame, pendCreated, pendAncestor, pendCgo
 	anc      *Ancestor
 
+	slab slab // memory for the goroutines handed out
+
 	strs  map[string]string
 	funcs map[string]*funcInfo
 	files map[string]*fileInfo
@@ -700,18 +702,19 @@ func (s *Scanner) finish() {
 		s.ready = g
 		return
 	}
-	out := new(Goroutine)
+	out := s.slab.goroutine()
 	*out = *g
 	if g.CreatedBy == &b.cb {
-		cb := b.cb
-		out.CreatedBy = &cb
+		cb := &s.slab.frames(1)[0]
+		*cb = b.cb
+		out.CreatedBy = cb
 	}
-	out.Frames = make([]Frame, len(b.frames))
+	out.Frames = s.slab.frames(len(b.frames))
 	copy(out.Frames, b.frames)
-	out.hs = make([]fhash, len(b.hs))
+	out.hs = s.slab.hashes(len(b.hs))
 	copy(out.hs, b.hs)
 	if len(b.spans) > 0 {
-		all := string(b.args)
+		all := s.slab.str(b.args)
 		for _, sp := range b.spans {
 			out.Frames[sp.frame].Args = all[sp.start:sp.end]
 		}
@@ -905,4 +908,72 @@ func hashString(s string) uint64 {
 		h *= 1099511628211
 	}
 	return h
+}
+
+// slab hands out goroutines, frames, hashes and argument text from shared
+// blocks, so a dump costs a few allocations per thousand goroutines
+// instead of five per goroutine. A goroutine kept alive keeps its blocks
+// (at most a few hundred KiB) alive too. Slices are cut with their
+// capacity, so appending to one never writes into another.
+type slab struct {
+	gs  []Goroutine
+	fs  []Frame
+	hs  []fhash
+	buf []byte
+}
+
+const (
+	slabGoroutines = 256
+	slabFrames     = 2048
+	slabBytes      = 64 << 10
+)
+
+func (s *slab) goroutine() *Goroutine {
+	if len(s.gs) == cap(s.gs) {
+		s.gs = make([]Goroutine, 0, slabGoroutines)
+	}
+	s.gs = s.gs[:len(s.gs)+1]
+	return &s.gs[len(s.gs)-1]
+}
+
+func (s *slab) frames(n int) []Frame {
+	if n > slabFrames/4 {
+		return make([]Frame, n)
+	}
+	if cap(s.fs)-len(s.fs) < n {
+		s.fs = make([]Frame, 0, slabFrames)
+	}
+	l := len(s.fs)
+	s.fs = s.fs[:l+n]
+	return s.fs[l : l+n : l+n]
+}
+
+func (s *slab) hashes(n int) []fhash {
+	if n > slabFrames/4 {
+		return make([]fhash, n)
+	}
+	if cap(s.hs)-len(s.hs) < n {
+		s.hs = make([]fhash, 0, slabFrames)
+	}
+	l := len(s.hs)
+	s.hs = s.hs[:l+n]
+	return s.hs[l : l+n : l+n]
+}
+
+// str returns b as a string stored in the byte block. The block is only
+// ever appended to within its capacity, so the bytes under a returned
+// string never change.
+func (s *slab) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > slabBytes/4 {
+		return string(b)
+	}
+	if cap(s.buf)-len(s.buf) < len(b) {
+		s.buf = make([]byte, 0, slabBytes)
+	}
+	l := len(s.buf)
+	s.buf = append(s.buf, b...)
+	return unsafe.String(&s.buf[l], len(b))
 }
