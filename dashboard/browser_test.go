@@ -215,6 +215,9 @@ func TestBrowser(t *testing.T) {
 		}
 	}()
 
+	if d.Sampling() {
+		t.Fatal("sampling before any page was open")
+	}
 	resp, err = chromedp.Run(tctx, chromedp.NavigateResponse(url))
 	if err != nil {
 		t.Fatalf("navigate: %v", err)
@@ -330,8 +333,21 @@ func TestBrowser(t *testing.T) {
 	t.Logf("screenshots: %s %s", laptop, phone)
 
 	mu.Lock()
-	defer mu.Unlock()
 	for _, p := range problems {
 		t.Errorf("console: %s", p)
+	}
+	mu.Unlock()
+
+	// Closing the only tab stops the sampling.
+	if !d.Sampling() || d.Clients() != 1 {
+		t.Fatalf("with the page open: sampling=%v clients=%d", d.Sampling(), d.Clients())
+	}
+	tcancel()
+	deadline = time.Now().Add(10 * time.Second)
+	for d.Sampling() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still sampling 10 s after the tab closed (clients=%d)", d.Clients())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -280,8 +280,22 @@
   winSel.addEventListener('change', function () { windowSec = +winSel.value || 300; render(); });
 
   // ---- stream ----
+  // A tab hidden for a minute closes its stream, so that the server stops
+  // sampling when nobody looks; it reconnects when shown again.
+  var es = null, hideTimer = 0, HIDDEN_CLOSE_MS = 60000;
+  document.addEventListener('visibilitychange', function () {
+    if (document.hidden) {
+      hideTimer = setTimeout(function () {
+        if (es) { es.close(); es = null; connected = false; setStatus('idle (tab hidden)', ''); }
+      }, HIDDEN_CLOSE_MS);
+    } else {
+      clearTimeout(hideTimer);
+      if (!es) connect();
+    }
+  });
+
   function connect() {
-    var es = new EventSource('events');
+    es = new EventSource('events');
     es.addEventListener('hello', function (e) {
       var h = JSON.parse(e.data);
       if (!fields.length) {
@@ -295,9 +309,10 @@
       render();
     });
     es.onmessage = function (e) { push(JSON.parse(e.data)); render(); };
+    var self = es;
     es.onerror = function () {
       connected = false;
-      if (!paused) setStatus(es.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…', 'down');
+      if (!paused) setStatus(self.readyState === EventSource.CLOSED ? 'disconnected' : 'reconnecting…', 'down');
     };
   }
 
