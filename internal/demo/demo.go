@@ -80,7 +80,9 @@ func Run(ctx context.Context, out io.Writer, cfg Config) error {
 	// defaults (10 s samples, 2 min warm-up, 5 min windows) suit services.
 	svc, err := vitals.Start(ctx,
 		vitals.StartLogger(slog.New(slog.DiscardHandler)),
-		vitals.AdminOptions(admin.WithAddr(cfg.AdminAddr), admin.WithBearerToken(token)),
+		// The token as a bearer token for curl and doctor, and as the
+		// password of user "demo" for a browser's login prompt.
+		vitals.AdminOptions(admin.WithAddr(cfg.AdminAddr), admin.WithBearerToken(token), admin.WithBasicAuth("demo", token)),
 		vitals.WatchdogOptions(
 			leak.SampleEvery(250*time.Millisecond),
 			leak.WarmUp(time.Second),
@@ -125,9 +127,9 @@ func Run(ctx context.Context, out io.Writer, cfg Config) error {
 	}()
 	publicURL := "http://" + ln.Addr().String()
 
-	dash := adminURL + "/debug/vitals/"
+	dash := adminURL + "/debug/vitals/  (browser login: demo / the token)"
 	if !hasRoute(svc.Admin(), "/debug/vitals/") {
-		dash += "  (no dashboard mounted in this build)"
+		dash = adminURL + "/debug/vitals/  (no dashboard mounted in this build)"
 	}
 	fmt.Fprintf(out, "vitals demo: a service started with vitals.Start, loading itself; it leaks goroutines after %v\n\n", cfg.LeakAfter)
 	fmt.Fprintf(out, "  service    %s/\n", publicURL)
