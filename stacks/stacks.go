@@ -136,8 +136,9 @@ var ErrNoDump = errors.New("stacks: no goroutine dump found")
 // Parse reads a whole dump (any format Go prints; text embedded in other
 // output is skipped). It returns a clear error for input that holds no dump.
 //
-// Parse keeps every goroutine in memory (interned names are shared; the
-// argument text of each goroutine is one allocation). To process a huge dump
+// Parse keeps every goroutine in memory: about 1.5 KiB per goroutine of
+// five frames (names and files are interned and shared; argument text is
+// copied). To process a huge dump
 // without holding it, use [NewScanner] or [GroupReader].
 func Parse(r io.Reader) (*Dump, error) {
 	s := NewScanner(r)
