@@ -14,7 +14,7 @@
 //   - [Local]: one cgroup read (a few /proc and /sys files); nothing changes.
 //   - [Vitals]: one or two GETs of /debug/vitals (the second, without
 //     credentials, tells whether the admin server requires them).
-//   - [Public]: about a dozen GETs of cheap debug paths (never a CPU profile or
+//   - [Public]: about a dozen GETs of cheap debug paths and /metrics (never a CPU profile or
 //     a trace). A service that does serve pprof pays a goroutine profile and a
 //     heap profile for them.
 package doctor

@@ -116,6 +116,22 @@ func (c *config) public(ctx context.Context, base string) Audit {
 			a.Notes = append(a.Notes, fmt.Sprintf("%s serves the %s to anyone", p.path, p.what))
 		}
 	}
+	// Metrics that anyone can scrape still say the service exports them.
+	if code, body, err := c.get(ctx, root+"/metrics", false); err == nil && code == 200 && promGoMetrics(body) {
+		a.Facts.MetricsKnown, a.Facts.MetricsExported = true, true
+		a.Notes = append(a.Notes, "/metrics serves the Go runtime metrics on the public port (readable by anyone)")
+	}
 	a.finish(start)
 	return a
+}
+
+// promGoMetrics reports whether body is a Prometheus exposition with the Go
+// collector's goroutine gauge.
+func promGoMetrics(b []byte) bool {
+	for line := range bytes.Lines(b) {
+		if bytes.HasPrefix(line, []byte("go_goroutines ")) || bytes.HasPrefix(line, []byte("go_sched_goroutines_goroutines ")) {
+			return true
+		}
+	}
+	return false
 }

@@ -46,6 +46,13 @@ func TestPublic(t *testing.T) {
 		{"vitals admin handler without auth on the public port", unauthAdmin.Handler(), []string{
 			"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/heap", "/debug/vitals", "/debug/vitals/goroutines?format=text",
 		}},
+		{"service with public metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/metrics" {
+				_, _ = w.Write([]byte("# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 12\n"))
+				return
+			}
+			http.NotFound(w, r)
+		}), nil},
 		{"plain service", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/" {
 				http.NotFound(w, r)
@@ -80,6 +87,11 @@ func TestPublic(t *testing.T) {
 				}
 			}
 			pprofRule := statuses(a.Results)["pprof"]
+			// The unauthenticated admin serves /metrics too.
+			wantMetrics := strings.Contains(tt.name, "metrics") || strings.Contains(tt.name, "vitals admin")
+			if m := statuses(a.Results)["metrics"]; (m == "pass") != wantMetrics {
+				t.Errorf("metrics rule %s, want pass: %v", m, wantMetrics)
+			}
 			if tt.want == nil {
 				if len(a.Facts.DebugOnPublic) != 0 || pprofRule != "pass" || a.Status != checklist.Pass {
 					t.Errorf("clean service: found %v, pprof rule %s, status %v", a.Facts.DebugOnPublic, pprofRule, a.Status)
