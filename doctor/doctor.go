@@ -249,8 +249,9 @@ func Vitals(ctx context.Context, baseURL string, opts ...Option) Audit {
 // Public probes the public port at baseURL for debug endpoints (net/http/pprof,
 // expvar, x/net/trace, statsviz, an unauthenticated vitals admin) and fails
 // the pprof rule when one answers with its real content: a catch-all page
-// that answers 200 everywhere does not count. It works against any Go
-// service.
+// that answers 200 everywhere does not count. Go runtime metrics readable
+// at /metrics count as exported. It works against any Go service; the rules
+// that need the inside of the process skip.
 func Public(ctx context.Context, baseURL string, opts ...Option) Audit {
 	c := newConfig(opts)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
