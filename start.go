@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/govitals/vitals/admin"
+	"github.com/govitals/vitals/cgroup"
 	"github.com/govitals/vitals/checklist"
 	"github.com/govitals/vitals/dashboard"
 	"github.com/govitals/vitals/leak"
@@ -139,6 +140,11 @@ type Service struct {
 	errs      []error
 	adminErr  error // the admin server failed to listen
 	stopCtx   func() bool
+
+	// throttle keeps cpu.stat open for the checklist facts (opened on
+	// first use, only when there is a CPU quota).
+	throttleOnce sync.Once
+	throttle     *cgroup.StatReader
 
 	stopOnce  sync.Once
 	stopErr   error
@@ -367,6 +373,10 @@ func (s *Service) stopParts() error {
 	}
 	if s.sampler != nil {
 		errs = append(errs, s.sampler.Close())
+	}
+	s.throttleOnce.Do(func() {}) // no reader opens after this point
+	if s.throttle != nil {
+		errs = append(errs, s.throttle.Close())
 	}
 	return errors.Join(errs...)
 }
