@@ -35,6 +35,7 @@ type startConfig struct {
 	setup      []Option
 	admin      []admin.Option
 	noAdmin    bool
+	noDash     bool
 	watchdog   []leak.WatchdogOption
 	noWatchdog bool
 	flight     bool
@@ -64,6 +65,13 @@ func AdminOptions(opts ...admin.Option) StartOption {
 // NoAdmin starts no admin server (and so serves no metrics).
 func NoAdmin() StartOption {
 	return startOptionFunc(func(c *startConfig) { c.noAdmin = true })
+}
+
+// NoDashboard mounts no live dashboard at /debug/vitals/ on the admin
+// server (for example to mount a handler of your own there with
+// admin.WithHandler). The dashboard costs nothing while no page is open.
+func NoDashboard() StartOption {
+	return startOptionFunc(func(c *startConfig) { c.noDash = true })
 }
 
 // WatchdogOptions passes opts to [leak.NewWatchdog].
@@ -286,12 +294,14 @@ func (s *Service) build(ctx context.Context, c *startConfig) error {
 	if s.traceDir != nil {
 		aopts = append(aopts, admin.WithTraceDir(s.traceDir))
 	}
-	dash, err := s.newDashboard(c)
-	if err != nil {
-		return err
+	if !c.noDash {
+		dash, err := s.newDashboard(c)
+		if err != nil {
+			return err
+		}
+		s.dashboard = dash
+		aopts = append(aopts, admin.WithHandler("/debug/vitals/", dash))
 	}
-	s.dashboard = dash
-	aopts = append(aopts, admin.WithHandler("/debug/vitals/", dash))
 	srv, err := admin.New(append(aopts, c.admin...)...)
 	if err != nil {
 		return err

@@ -79,3 +79,29 @@ func TestStartMountsDashboard(t *testing.T) {
 		t.Errorf("dashboard header from Start = %+v", hello)
 	}
 }
+
+// NoDashboard leaves /debug/vitals/ free for a handler of the user's own.
+func TestStartNoDashboard(t *testing.T) {
+	mine := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("mine")) })
+	svc, err := vitals.Start(context.Background(), vitals.NoDashboard(), vitals.AdminOptions(
+		admin.WithAddr("127.0.0.1:0"), admin.WithBearerToken("t"), admin.WithHandler("/debug/vitals/", mine)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if svc.Err() != nil {
+		t.Fatal(svc.Err())
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+svc.Admin().Addr()+"/debug/vitals/", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body := new(strings.Builder)
+	_, _ = bufio.NewReader(resp.Body).WriteTo(body)
+	if resp.StatusCode != http.StatusOK || body.String() != "mine" {
+		t.Errorf("/debug/vitals/ = %d %q, want the user's handler", resp.StatusCode, body)
+	}
+}
