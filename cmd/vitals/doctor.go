@@ -145,12 +145,3 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	return doctor.ExitCode(audits)
 }
 
-// colorTerminal reports whether w is a terminal that accepts colors.
-func colorTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}

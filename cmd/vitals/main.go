@@ -54,3 +54,15 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 }
+
+// colorTerminal reports whether w is a terminal that accepts colours: a
+// character device, with neither NO_COLOR set nor TERM=dumb. Every
+// subcommand's "--color auto" uses it.
+func colorTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

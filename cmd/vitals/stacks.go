@@ -96,7 +96,7 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	case "always":
 		ropts = append(ropts, stacks.Color(true))
 	case "auto":
-		ropts = append(ropts, stacks.Color(isTerminal(stdout)))
+		ropts = append(ropts, stacks.Color(colorTerminal(stdout)))
 	case "never":
 	default:
 		fmt.Fprintf(stderr, "vitals stacks: --color %q: want auto, always or never\n", *color)
@@ -279,13 +279,3 @@ func (s source) open(name string) (io.Reader, func(), error) {
 	return resp.Body, func() { resp.Body.Close(); cancel() }, nil
 }
 
-// isTerminal reports whether w is a character device (a terminal) and
-// NO_COLOR is unset.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok || os.Getenv("NO_COLOR") != "" {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
