@@ -205,6 +205,7 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 		defer g.release()
 	}
 	if gc {
+		//vitals:ignore gccall ?gc=1 asks for a heap profile of live objects only, as net/http/pprof does; one at a time behind a guard
 		runtime.GC()
 	}
 	if debug > 0 {

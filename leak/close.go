@@ -172,12 +172,14 @@ func unclosedError(mark uint64, checker string) error {
 // cleanups queued, then waits (at most 100 ms) for a sentinel cleanup
 // queued after them by a second GC.
 func flushCleanups() {
+	//vitals:ignore gccall test-time only: cleanups of unreachable tracked objects run after a collection
 	runtime.GC()
 	done := make(chan struct{})
 	func() {
 		s := new([16]byte)
 		runtime.AddCleanup(s, func(c chan struct{}) { close(c) }, done)
 	}()
+	//vitals:ignore gccall test-time only: a second cycle queues the sentinel cleanup after the tracked ones
 	runtime.GC()
 	t := time.NewTimer(100 * time.Millisecond)
 	defer t.Stop()

@@ -46,6 +46,7 @@ func RuntimeDetector() bool { return pprof.Lookup("goroutineleak") != nil }
 // curID returns the calling goroutine's ID (0 if the header is unreadable).
 func curID() uint64 {
 	var b [64]byte
+	//vitals:ignore stackbuf only the "goroutine N [" header is read, which always fits in 64 bytes
 	n := runtime.Stack(b[:], false)
 	id, _ := headerID(b[:n])
 	return id

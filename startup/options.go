@@ -291,6 +291,7 @@ type runtimeAPI interface {
 
 type realRuntime struct{}
 
+//vitals:ignore maxprocs the seam Setup uses; it sets a value only when the runtime's own is wrong for the effective limit, and Undo restores the default
 func (realRuntime) GOMAXPROCS(n int) int         { return runtime.GOMAXPROCS(n) }
 func (realRuntime) SetDefaultGOMAXPROCS()        { runtime.SetDefaultGOMAXPROCS() }
 func (realRuntime) SetMemoryLimit(n int64) int64 { return debug.SetMemoryLimit(n) }
