@@ -33,9 +33,21 @@ go vet ./...
 
 echo "== staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+(cd bench && go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...)
+
+echo "== vitals-vet: vitals' own analyzers over vitals"
+vetdir=$(mktemp -d)
+go build -o "$vetdir/vitals-vet" ./cmd/vitals-vet
+go vet -vettool="$vetdir/vitals-vet" ./...
 
 echo "== go test -race (main module)"
+# Screenshots and other artifacts of the browser tests land here.
+export VITALS_ARTIFACTS="${VITALS_ARTIFACTS:-$PWD/.artifacts}"
+mkdir -p "$VITALS_ARTIFACTS"
 go test -race -timeout 20m ./...
+
+echo "== go test -race (plugin/golangci module)"
+(cd plugin/golangci && go vet ./... && go test -race ./...)
 
 echo "== go test (bench module: comparisons run once each)"
 (cd bench && go test -timeout 10m -run . -bench . -benchtime 1x ./...)
