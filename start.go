@@ -270,13 +270,15 @@ func (s *Service) build(ctx context.Context, c *startConfig) error {
 			s.collector = col
 		}
 	}
-	// The collector is its own Gatherer (the cheap path); the registry holds
-	// the application's metrics.
-	gs := prometheus.Gatherers{s.registry}
+	// The collector is its own Gatherer; promexport.Merge interleaves it with
+	// the registry that holds the application's metrics without re-checking
+	// and copying every metric as prometheus.Gatherers does (25 allocations
+	// per scrape instead of ~500: BENCHMARKS.md).
+	parts := []prometheus.Gatherer{s.registry}
 	if s.collector != nil {
-		gs = append(gs, s.collector)
+		parts = append(parts, s.collector)
 	}
-	gs = append(gs, c.gatherers...)
+	gs := promexport.Merge(append(parts, c.gatherers...)...)
 
 	aopts := []admin.Option{
 		admin.WithLogger(c.logger),

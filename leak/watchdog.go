@@ -157,16 +157,28 @@ func (r Report) String() string {
 
 // WatchdogState is a snapshot for metrics and health pages.
 type WatchdogState struct {
-	Samples      uint64  `json:"samples"`
-	Current      int     `json:"current"`
-	Baseline     int     `json:"baseline"`  // 0 until learned
-	Threshold    int     `json:"threshold"` // 0 until learned
-	Suspected    bool    `json:"suspected"`
-	Reports      uint64  `json:"reports"`
-	Dumps        uint64  `json:"dumps"`
-	DumpsSkipped uint64  `json:"dumps_skipped"`
-	Rebaselines  uint64  `json:"rebaselines"`
-	Last         *Report `json:"last,omitempty"`
+	// Samples is how many goroutine counts have been taken.
+	Samples uint64 `json:"samples"`
+	// Current is the latest goroutine count.
+	Current int `json:"current"`
+	// Baseline is the learned steady-state count; 0 until learned.
+	Baseline int `json:"baseline"`
+	// Threshold is the count above which a window counts as excess
+	// (baseline plus both slacks); 0 until learned.
+	Threshold int `json:"threshold"`
+	// Suspected is true while a leak is suspected.
+	Suspected bool `json:"suspected"`
+	// Reports is how many leak reports were made.
+	Reports uint64 `json:"reports"`
+	// Dumps is how many goroutine dumps were taken (each stops the world).
+	Dumps uint64 `json:"dumps"`
+	// DumpsSkipped counts dumps not taken: rate-limited or above the
+	// goroutine count that makes a dump too costly.
+	DumpsSkipped uint64 `json:"dumps_skipped"`
+	// Rebaselines counts step-ups accepted as a new steady level.
+	Rebaselines uint64 `json:"rebaselines"`
+	// Last is the latest report, if any.
+	Last *Report `json:"last,omitempty"`
 }
 
 // Watchdog watches the goroutine count of a running service and reports

@@ -144,4 +144,3 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	}
 	return doctor.ExitCode(audits)
 }
-

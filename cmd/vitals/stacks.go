@@ -278,4 +278,3 @@ func (s source) open(name string) (io.Reader, func(), error) {
 	}
 	return resp.Body, func() { resp.Body.Close(); cancel() }, nil
 }
-

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govitals/vitals/internal/cgrouptest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -28,15 +29,10 @@ func TestThrottledInRealCgroup(t *testing.T) {
 		t.Skip("in the child")
 	}
 	const root = "/sys/fs/cgroup/cpu"
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a cgroup")
-	}
-	if _, err := os.Stat(filepath.Join(root, "cpu.cfs_quota_us")); err != nil {
-		t.Skipf("no cgroup v1 cpu controller at %s: %v", root, err)
-	}
+	cgrouptest.Require(t) // skips without root and writable v1 controllers; fails under CI=true
 	dir := filepath.Join(root, fmt.Sprintf("vitals-promexport-test-%d", os.Getpid()))
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Skipf("cannot create a cgroup: %v", err)
+		t.Fatalf("cannot create a cgroup: %v", err)
 	}
 	t.Cleanup(func() {
 		// The child has exited; the directory is empty of tasks now.
