@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mkG(id uint64, state string, frames ...Frame) *Goroutine {
@@ -172,19 +173,28 @@ func TestCurrent(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		go func() { <-block }()
 	}
-	d, err := Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := 0
-	for _, g := range GroupBy(d.Goroutines) {
-		for _, f := range g.Frames {
-			if strings.HasPrefix(f.Func, "github.com/govitals/vitals/stacks.TestCurrent.func") && g.Count >= 3 {
-				found++
+	// A goroutine that has not reached the receive yet is runnable, and the
+	// state is part of the group key: poll until all three are parked.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d, err := Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for _, g := range GroupBy(d.Goroutines) {
+			for _, f := range g.Frames {
+				if strings.HasPrefix(f.Func, "github.com/govitals/vitals/stacks.TestCurrent.func") && g.Count >= 3 {
+					found++
+				}
 			}
 		}
-	}
-	if found != 1 {
-		t.Errorf("the 3 blocked goroutines are not one group of Current()")
+		if found == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the 3 blocked goroutines are not one group of Current()")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
