@@ -46,6 +46,18 @@ export VITALS_ARTIFACTS="${VITALS_ARTIFACTS:-$PWD/.artifacts}"
 mkdir -p "$VITALS_ARTIFACTS"
 go test -race -timeout 20m ./...
 
+echo "== leak: marking goroutines Go's own detector proved leaked (GOEXPERIMENT=goroutineleakprofile)"
+out=$(GOEXPERIMENT=goroutineleakprofile go test -count=1 -run 'TestRuntimeDetectorInProcess' -v ./leak 2>&1) || { echo "$out"; exit 1; }
+echo "$out" | grep -q -- '--- PASS: TestRuntimeDetectorInProcess' || { echo "$out"; echo "the runtime detector test did not run"; exit 1; }
+echo "$out" | tail -1
+
+echo "== vitals-vet over the standard library (no crash; every finding logged)"
+vetlog=$(mktemp)
+if ! VITALS_VET_LONG=1 go test -count=1 -run 'TestCommand/std' -v ./cmd/vitals-vet >"$vetlog" 2>&1; then
+	cat "$vetlog"; exit 1
+fi
+grep -E 'finding|packages in|^ok' "$vetlog"
+
 echo "== go test -race (plugin/golangci module)"
 (cd plugin/golangci && go vet ./... && go test -race ./...)
 
