@@ -35,6 +35,7 @@ var allowedImports = map[string][]string{
 	"deploy/prometheus":           {},
 	"internal/cgrouptest":         {},
 	"internal/tracecheck":         {},
+	"internal/testbin":            {},
 	"internal/demo":               {"", "admin", "doctor", "leak"},
 	"":                            {"startup", "cgroup", "checklist", "leak", "metrics", "metrics/promexport", "tracecap", "admin", "dashboard"},
 	"cmd/vitals":                  {"*"},

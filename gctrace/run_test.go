@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/govitals/vitals/internal/testbin"
 )
 
 func TestEnableTrace(t *testing.T) {
@@ -67,74 +69,11 @@ func TestParseMemoryLimit(t *testing.T) {
 	}
 }
 
-// childSrc allocates, forces one cycle, then makes sure no cycle can start
-// or still be printing before it reads its own GC count: SetGCPercent(-1)
-// waits for a cycle in mark, and ReadMemStats stops the world, which waits
-// for a cycle in mark termination, whose trace line is printed before it
-// lets the world go. It prints the runtime/metrics counts on stdout and
-// exits with the code in its first argument.
-const childSrc = `package main
-
-import (
-	"fmt"
-	"os"
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
-	"strconv"
-)
-
-var sink []byte
-var live [][]byte
-
-func main() {
-	fmt.Fprintln(os.Stderr, "child: starting")
-	for i := 0; i < 200000; i++ {
-		sink = make([]byte, 1<<10)
-		if i%2000 == 0 {
-			live = append(live, make([]byte, 64<<10))
-			fmt.Fprintf(os.Stderr, "child: %d\n", i)
-		}
-		if i == 100000 {
-			runtime.GC()
-		}
-	}
-	debug.SetGCPercent(-1)
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/cycles/forced:gc-cycles"}}
-	metrics.Read(s)
-	fmt.Fprint(os.Stderr, "child: done, no newline")
-	fmt.Printf("%d %d\n", s[0].Value.Uint64(), s[1].Value.Uint64())
-	code, _ := strconv.Atoi(os.Args[1])
-	os.Exit(code)
-}
-`
-
-// buildChild builds childSrc with the go command. Without one the test
-// skips, except under CI=true, where it fails.
+// buildChild builds testdata/child with the go command. Without one the
+// test skips, except under CI=true, where it fails.
 func buildChild(t *testing.T) string {
 	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("go command not found: %v", err)
-		}
-		t.Skipf("go command not found: %v", err)
-	}
-	dir := t.TempDir()
-	src := filepath.Join(dir, "child.go")
-	if err := os.WriteFile(src, []byte(childSrc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "child")
-	cmd := exec.Command(gobin, "build", "-o", bin, src)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GO111MODULE=off", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return testbin.Build(t, filepath.Join("testdata", "child", "main.go"))
 }
 
 func TestRunCountsMatchRuntimeMetrics(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/govitals/vitals/internal/testbin"
 )
 
 var gctraceCorpus = filepath.Join("..", "..", "gctrace", "testdata")
@@ -118,81 +120,8 @@ func TestGCTraceSignalExitCode(t *testing.T) {
 	}
 }
 
-// gctraceChildSrc is a Go program that allocates, forces one cycle, and then makes
-// sure no cycle can start or still be printing before it reads its own GC
-// count: SetGCPercent(-1) waits for a cycle in mark, and ReadMemStats stops
-// the world, which waits for a cycle in mark termination, whose trace line
-// is printed before the world is let go. It prints the runtime/metrics
-// counts on stdout and exits with the code in its first argument. It writes
-// to standard error only when no cycle can be running (at start and at the
-// end), so the exact count does not depend on how the program's lines and the
-// runtime's pieces of a gc line interleave; untangling those is tested on the
-// captured corpus (gctrace/testdata, the mixed program).
-const gctraceChildSrc = `package main
-
-import (
-	"fmt"
-	"os"
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
-	"strconv"
-)
-
-var sink []byte
-var live [][]byte
-
-func main() {
-	fmt.Fprintln(os.Stderr, "child: starting")
-	for i := 0; i < 200000; i++ {
-		sink = make([]byte, 1<<10)
-		if i%2000 == 0 {
-			live = append(live, make([]byte, 64<<10))
-		}
-		if i == 100000 {
-			runtime.GC()
-		}
-	}
-	debug.SetGCPercent(-1)
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/cycles/forced:gc-cycles"}}
-	metrics.Read(s)
-	fmt.Fprintln(os.Stderr, "child: done")
-	fmt.Printf("%d %d\n", s[0].Value.Uint64(), s[1].Value.Uint64())
-	code, _ := strconv.Atoi(os.Args[1])
-	os.Exit(code)
-}
-`
-
-// buildGCTraceChild builds gctraceChildSrc once per test with go build. Without a go
-// command the test skips, except under CI=true, where it fails.
-func buildGCTraceChild(t *testing.T) string {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("go command not found: %v", err)
-		}
-		t.Skipf("go command not found: %v", err)
-	}
-	dir := t.TempDir()
-	src := filepath.Join(dir, "child.go")
-	if err := os.WriteFile(src, []byte(gctraceChildSrc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "child")
-	cmd := exec.Command(gobin, "build", "-o", bin, src)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GO111MODULE=off", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 func TestGCTraceRunsCommand(t *testing.T) {
-	bin := buildGCTraceChild(t)
+	bin := testbin.Build(t, filepath.Join(gctraceCorpus, "child", "main.go"))
 	t.Setenv("GOMEMLIMIT", "512MiB")
 	t.Setenv("GOGC", "100")
 	summary := filepath.Join(t.TempDir(), "summary.json")
@@ -232,7 +161,7 @@ func TestGCTraceRunsCommand(t *testing.T) {
 	}
 	// The child's own standard error passes through, without gc lines.
 	got := errb.String()
-	if !strings.HasPrefix(got, "child: starting\n") || !strings.HasSuffix(got, "child: done\n") {
+	if !strings.HasPrefix(got, "child: starting\n") || !strings.HasSuffix(got, "child: done, no newline") {
 		t.Errorf("stderr is not the child's own:\n%s", got)
 	}
 	if strings.Contains(got, " MB goal") {
