@@ -36,6 +36,7 @@ var allowedImports = map[string][]string{
 	"internal/cgrouptest":         {},
 	"internal/tracecheck":         {},
 	"internal/testbin":            {},
+	"internal/golden":             {},
 	"internal/demo":               {"", "admin", "doctor", "leak"},
 	"":                            {"startup", "cgroup", "checklist", "leak", "metrics", "metrics/promexport", "tracecap", "admin", "dashboard"},
 	"cmd/vitals":                  {"*"},

@@ -2,7 +2,6 @@ package doctor_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,9 +16,9 @@ import (
 
 	"github.com/govitals/vitals/checklist"
 	"github.com/govitals/vitals/doctor"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	goldenfile "github.com/govitals/vitals/internal/golden"
+)
 
 const token = "s3cret-token"
 
@@ -272,19 +271,7 @@ func TestWriteTextGolden(t *testing.T) {
 		if err := doctor.WriteText(&b, audits, color); err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", fmt.Sprintf("report-color=%v.golden", color))
-		if *update {
-			if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(string(want), b.String()); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", golden, diff)
-		}
+		goldenfile.Check(t, filepath.Join("testdata", fmt.Sprintf("report-color=%v.golden", color)), []byte(b.String()))
 	}
 }
 

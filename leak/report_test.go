@@ -1,16 +1,13 @@
 package leak
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/govitals/vitals/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixtureConfig checks a fixed dump with a virtual clock, so the report is
 // deterministic.
@@ -37,19 +34,7 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal("no leak found in the fixture")
 	}
 	got := e.Error() + "\n"
-	golden := filepath.Join("testdata", "report.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("report mismatch (-want +got):\n%s", diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "report.golden"), []byte(got))
 }
 
 // TestPolling checks the timing rules on a virtual clock: exponential
