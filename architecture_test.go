@@ -37,6 +37,7 @@ var allowedImports = map[string][]string{
 	"internal/tracecheck":         {},
 	"internal/testbin":            {},
 	"internal/golden":             {},
+	"internal/browsertest":        {},
 	"internal/demo":               {"", "admin", "doctor", "leak"},
 	"":                            {"startup", "cgroup", "checklist", "leak", "metrics", "metrics/promexport", "tracecap", "admin", "dashboard"},
 	"cmd/vitals":                  {"*"},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -20,10 +19,9 @@ import (
 	"github.com/govitals/vitals/admin"
 	"github.com/govitals/vitals/cgroup"
 	"github.com/govitals/vitals/dashboard"
+	"github.com/govitals/vitals/internal/browsertest"
 	"github.com/govitals/vitals/leak"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // charts are the chart ids of the page (app.js CHARTS).
 var charts = []string{"memory", "gc", "goroutines", "cpu", "throttling", "sched", "alloc"}
@@ -41,24 +39,13 @@ func artifactDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-func needChromium(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is missing at %s (CI=true: install the Debian package chromium)", chromiumPath)
-		}
-		t.Skipf("chromium is missing at %s: %v", chromiumPath, err)
-	}
-	return chromiumPath
-}
-
 // TestBrowser loads the dashboard mounted on an admin server with basic
 // auth, fed by a real leak watchdog, in headless Chromium: refused without
 // credentials, every chart gets data (the planted leak gets marks), no
 // console error, pause/resume and the window selector work, no horizontal
 // overflow on a phone-sized screen; screenshots are saved as artifacts.
 func TestBrowser(t *testing.T) {
-	chrome := needChromium(t)
+	browsertest.Chromium(t) // skip (or fail under CI=true) before starting servers
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -150,22 +137,7 @@ func TestBrowser(t *testing.T) {
 	defer wg.Wait()
 	defer cancel()
 
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
+	bctx, bcancel := browsertest.New(ctx, t, chromedp.WindowSize(1280, 900))
 	defer bcancel()
 
 	// Without credentials: refused, in a tab of its own (the browser logs

@@ -3,32 +3,20 @@ package stacks
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/govitals/vitals/internal/browsertest"
 )
 
 // TestHTMLInBrowser opens the page WriteHTML writes in headless Chromium
 // and uses it: typing in the search box hides the groups that do not
 // match, and clicking a closed group opens it.
 func TestHTMLInBrowser(t *testing.T) {
-	chrome := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			chrome = p
-			break
-		}
-	}
-	if chrome == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium not found (CI=true: scripts/test.sh installs it)")
-		}
-		t.Skip("chromium not found")
-	}
+	browsertest.Chromium(t) // skip (or fail under CI=true) before building the page
 	groups := GroupBy(parseFile(t, "pprof_debug2.txt").Goroutines)
 	wantMatch := 0
 	for _, g := range groups {
@@ -53,21 +41,7 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
+	bctx, bcancel := browsertest.New(ctx, t)
 	defer bcancel()
 
 	err = chromedp.Do(bctx,
