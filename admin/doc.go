@@ -21,11 +21,20 @@
 //     fixed body to a caller without credentials; credentials are compared in
 //     constant time.
 //   - Expensive requests (CPU profile, traces, goroutine?debug=2, heap?gc=1,
-//     goroutineleak, delta profiles, flight snapshots, the grouped goroutine page) run one at
-//     a time per kind; the others get 429 with Retry-After. Durations are
-//     capped ([WithMaxDuration], 30 s). Full goroutine dumps are refused above
-//     a goroutine budget ([WithGoroutineBudget], 10,000) unless force=1.
+//     goroutineleak, delta profiles, flight snapshots, the grouped goroutine
+//     page) run one at a time, whatever their kind: while one runs, every
+//     other expensive request gets 429 with Retry-After (the running one's
+//     expected end), so a flood of them costs the application one at most.
+//     A 30 s CPU profile therefore holds off a heap?gc=1 for 30 s. Durations
+//     are capped ([WithMaxDuration], 30 s). Full goroutine dumps are refused
+//     above a goroutine budget ([WithGoroutineBudget], 10,000) unless force=1.
 //     Work stops when the client goes away or the server shuts down.
+//   - heap?gc=1 (and allocs?gc=1) forces a GC only when no cycle completed
+//     in the last second: the heap profile is as of the last completed
+//     cycle, so a recent one serves as well. Forced GCs are limited to one
+//     per 30 s per server ([WithForcedGCInterval]); inside that interval the
+//     request gets 429 with Retry-After. The X-Vitals-GC response header says
+//     "forced", "skipped: last cycle 420ms ago" or "refused: ...".
 //   - /debug/pprof/cmdline is off unless [WithCmdline]: flags carry secrets.
 //
 // # Routes

@@ -9,10 +9,15 @@ import (
 )
 
 // guard lets one expensive request of a kind run at a time; the others get
-// 429 Too Many Requests with a Retry-After estimate.
+// 429 Too Many Requests with a Retry-After estimate. A guard with an outer
+// guard also needs the outer one free: the server's kinds share one outer
+// guard, so at most one expensive request of any kind runs at once.
 type guard struct {
 	name string
-	mu   sync.Mutex // held while a request runs
+	// outer, when set, must be free too; it is taken after this guard
+	// and released after it.
+	outer *guard
+	mu    sync.Mutex // held while a request runs
 	// until is the estimated end of the running request (UnixNano).
 	until atomic.Int64
 	// active and peak count running requests; peak is read by tests to
@@ -21,12 +26,21 @@ type guard struct {
 	refused      atomic.Int64
 }
 
-// try admits the request if none of its kind runs, expecting it to take
-// about d. The caller must call release after a true result.
-func (g *guard) try(d time.Duration) bool {
+// try admits the request if none of its kind (and, with an outer guard,
+// none of any kind) runs, expecting it to take about d. It returns nil when
+// admitted, and the caller must then call release; otherwise it returns the
+// guard that refused, whose busy method writes the answer.
+func (g *guard) try(d time.Duration) *guard {
 	if !g.mu.TryLock() {
 		g.refused.Add(1)
-		return false
+		return g
+	}
+	if g.outer != nil {
+		if by := g.outer.try(d); by != nil {
+			g.mu.Unlock()
+			g.refused.Add(1)
+			return by
+		}
 	}
 	g.until.Store(time.Now().Add(d).UnixNano())
 	n := g.active.Add(1)
@@ -36,12 +50,15 @@ func (g *guard) try(d time.Duration) bool {
 			break
 		}
 	}
-	return true
+	return nil
 }
 
 func (g *guard) release() {
 	g.active.Add(-1)
 	g.mu.Unlock()
+	if g.outer != nil {
+		g.outer.release()
+	}
 }
 
 // retryAfter is the whole seconds until the running request should end, at

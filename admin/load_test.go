@@ -31,9 +31,10 @@ func parked(t *testing.T, n int) {
 
 // TestLoadExpensiveOneAtATime sends 64 concurrent expensive requests, spread
 // over every expensive endpoint, to a process with 10,000 extra goroutines.
-// Per guard at most one request ever runs (the guards' peak counters), the
-// others get 429 with Retry-After, and the long ones (CPU profile, trace)
-// admit exactly one.
+// At most one expensive request of any kind ever runs (the shared guard's
+// peak counter, and every kind's), the others get 429 with Retry-After, and
+// since the long ones (CPU profile, trace: 2 s) outlast the burst, at most
+// one of them is admitted.
 func TestLoadExpensiveOneAtATime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10k goroutines and 64 requests")
@@ -114,15 +115,21 @@ func TestLoadExpensiveOneAtATime(t *testing.T) {
 			t.Errorf("guard %q: %d requests ran at once", name, p)
 		}
 	}
-	for _, name := range []string{guardProfile, guardTrace} {
-		if okByGuard[name] != 1 {
-			t.Errorf("guard %q admitted %d requests during the 2 s window, want exactly 1", name, okByGuard[name])
-		}
+	if p := s.guards[guardExpensive].peak.Load(); p != 1 {
+		t.Errorf("expensive requests of all kinds: peak %d running at once, want 1", p)
 	}
-	for _, name := range []string{guardGoroutines, guardHeapGC, guardFlight} {
-		if okByGuard[name] < 1 {
-			t.Errorf("guard %q admitted nothing", name)
-		}
+	admitted := 0
+	for _, n := range okByGuard {
+		admitted += n
+	}
+	if admitted < 1 {
+		t.Error("no expensive request admitted")
+	}
+	if n := okByGuard[guardProfile] + okByGuard[guardTrace]; n > 1 {
+		t.Errorf("%d CPU profiles and traces (2 s each) admitted during the burst, want at most 1", n)
+	}
+	if admitted+refused != total {
+		t.Errorf("admitted %d + refused %d != %d requests", admitted, refused, total)
 	}
 	t.Logf("%d requests in %v: admitted %v, %d refused with 429", total, elapsed, okByGuard, refused)
 	if refused < total/2 {
@@ -235,5 +242,54 @@ func TestCloseIdempotent(t *testing.T) {
 	}
 	if _, err := http.Get(fmt.Sprintf("http://%s/healthz", s.Addr())); err == nil {
 		t.Error("server still answers after Close")
+	}
+}
+
+// TestExpensiveKindsExcludeEachOther holds a CPU profile open and expects
+// every other expensive kind to get 429 naming the shared limit, and a cheap
+// route to answer meanwhile.
+func TestExpensiveKindsExcludeEachOther(t *testing.T) {
+	s := started(t, WithGoroutineBudget(1_000_000))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+s.Addr()+"/debug/pprof/profile?seconds=20", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	waitFor(t, func() bool { return s.guards[guardProfile].active.Load() == 1 })
+	for _, path := range []string{
+		"/debug/pprof/trace?seconds=1",
+		"/debug/pprof/heap?gc=1",
+		"/debug/pprof/goroutine?debug=2",
+		"/debug/vitals/goroutines",
+		"/debug/pprof/allocs?seconds=1",
+	} {
+		resp, body := get(t, s, "GET", path, noCred)
+		if resp.StatusCode != http.StatusTooManyRequests || !contains(body, "another expensive request") {
+			t.Errorf("%s during a CPU profile: %d %q, want 429 naming the shared limit", path, resp.StatusCode, body)
+		}
+		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 10 {
+			t.Errorf("%s: Retry-After %q, want the profile's remaining ~20 s", path, resp.Header.Get("Retry-After"))
+		}
+	}
+	if resp, _ := get(t, s, "GET", "/healthz", noCred); resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz during a CPU profile: %d", resp.StatusCode)
+	}
+	if n := s.guards[guardProfile].refused.Load(); n != 0 {
+		t.Errorf("profile guard counted %d refusals of other kinds", n)
+	}
+	cancel()
+	<-done
+	waitFor(t, func() bool { return s.guards[guardExpensive].active.Load() == 0 })
+	if resp, _ := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred); resp.StatusCode != http.StatusOK {
+		t.Errorf("heap?gc=1 after the profile ended: %d, want 200", resp.StatusCode)
 	}
 }

@@ -45,6 +45,8 @@ type config struct {
 	logger      *slog.Logger
 	maxDuration time.Duration
 	budget      int
+	gcInterval  time.Duration
+	gcFresh     time.Duration // seam: tests set 0 to always force
 	gatherer    prometheus.Gatherer
 	report      func() any
 	state       []namedState
@@ -153,6 +155,26 @@ func WithGoroutineBudget(n int) Option {
 			c.fail(fmt.Errorf("admin: goroutine budget %d must not be negative", n))
 		}
 		c.budget = n
+	})
+}
+
+// DefaultForcedGCInterval is how often heap?gc=1 may force a garbage
+// collection unless [WithForcedGCInterval] says otherwise.
+const DefaultForcedGCInterval = 30 * time.Second
+
+// WithForcedGCInterval sets the shortest time between two GCs forced by one
+// server's heap?gc=1 (or allocs?gc=1). Such a request is served without a
+// forced GC when a cycle completed in the last second (the heap profile is
+// as of the last completed cycle); otherwise, inside the interval, it gets
+// 429 with Retry-After. Zero removes the
+// limit. Each forced GC costs the process a full GC cycle, with the
+// stop-the-world pauses of an ordinary one (a few ms with 10,000 goroutines).
+func WithForcedGCInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d < 0 {
+			c.fail(fmt.Errorf("admin: forced GC interval %v must not be negative", d))
+		}
+		c.gcInterval = d
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -71,8 +72,8 @@ func (s *Server) pprofProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := s.guards[guardProfile]
-	if !g.try(d) {
-		g.busy(w)
+	if by := g.try(d); by != nil {
+		by.busy(w)
 		return
 	}
 	defer g.release()
@@ -100,8 +101,8 @@ func (s *Server) traceTo(w http.ResponseWriter, r *http.Request, def time.Durati
 		return
 	}
 	g := s.guards[guardTrace]
-	if !g.try(d) {
-		g.busy(w)
+	if by := g.try(d); by != nil {
+		by.busy(w)
 		return
 	}
 	defer g.release()
@@ -198,15 +199,14 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 		g = s.guards[guardHeapGC]
 	}
 	if g != nil {
-		if !g.try(time.Second) {
-			g.busy(w)
+		if by := g.try(time.Second); by != nil {
+			by.busy(w)
 			return
 		}
 		defer g.release()
 	}
-	if gc {
-		//vitals:ignore gccall ?gc=1 asks for a heap profile of live objects only, as net/http/pprof does; one at a time behind a guard
-		runtime.GC()
+	if gc && !s.heapGC(w) {
+		return
 	}
 	if debug > 0 {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -216,6 +216,41 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 	if err := p.WriteTo(w, debug); err != nil {
 		s.cfg.logger.Warn("admin: write profile", "profile", name, "err", err)
 	}
+}
+
+// defaultGCFresh is how recent a completed GC cycle must be for heap?gc=1
+// to use it instead of forcing one.
+const defaultGCFresh = time.Second
+
+// heapGC prepares heap?gc=1 (and allocs?gc=1): the heap profile is as of
+// the last completed GC cycle, so when one completed within gcFresh it is
+// used as is; otherwise a GC is forced, at most one per gcInterval, else
+// the request gets 429 with Retry-After. X-Vitals-GC says which. It reports
+// false when it has written the 429.
+func (s *Server) heapGC(w http.ResponseWriter) bool {
+	var st debug.GCStats // ReadGCStats takes the heap lock, no stop-the-world
+	debug.ReadGCStats(&st)
+	if age := time.Since(st.LastGC); st.NumGC > 0 && age < s.cfg.gcFresh {
+		w.Header().Set("X-Vitals-GC", "skipped: last cycle "+age.Round(time.Millisecond).String()+" ago")
+		return true
+	}
+	now := time.Now()
+	if iv := s.cfg.gcInterval; iv > 0 {
+		if last := s.lastForcedGC.Load(); last != 0 {
+			if wait := time.Unix(0, last).Add(iv).Sub(now); wait > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+				w.Header().Set("X-Vitals-GC", "refused: at most one forced GC per "+iv.String())
+				httpError(w, http.StatusTooManyRequests, "admin: a GC was forced less than "+iv.String()+
+					" ago; retry later, or leave out gc=1 for the profile as of the last cycle")
+				return false
+			}
+		}
+	}
+	s.lastForcedGC.Store(now.UnixNano())
+	w.Header().Set("X-Vitals-GC", "forced")
+	//vitals:ignore gccall ?gc=1 asks for a heap profile of live objects only, as net/http/pprof does; one at a time behind a guard, rate-limited, skipped after a recent cycle
+	runtime.GC()
+	return true
 }
 
 // deltaProfile serves what a profile gained over ?seconds= (capped): it
@@ -237,8 +272,8 @@ func (s *Server) deltaProfile(w http.ResponseWriter, r *http.Request, p *pprof.P
 		return
 	}
 	g := s.guards[guardDelta]
-	if !g.try(d) {
-		g.busy(w)
+	if by := g.try(d); by != nil {
+		by.busy(w)
 		return
 	}
 	defer g.release()
@@ -290,7 +325,7 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{range .Profiles}}<tr><td class="n">{{.Count}}</td><td><a href="{{.Href}}">{{.Name}}</a></td><td>{{.Doc}}</td></tr>
 {{end}}</table>
 <h2>Other routes</h2><ul>
-{{range .Routes}}<li><a href="{{.Pattern}}">{{.Pattern}}</a>: {{.Summary}}{{if .Expensive}} (expensive: one at a time){{end}}</li>
+{{range .Routes}}<li><a href="{{.Pattern}}">{{.Pattern}}</a>: {{.Summary}}{{if .Expensive}} (expensive: one expensive request of any kind at a time){{end}}</li>
 {{end}}</ul></body></html>
 `))
 
@@ -304,7 +339,7 @@ var profileDocs = map[string]string{
 	"block":         "stack traces that blocked on synchronization (needs runtime.SetBlockProfileRate)",
 	"goroutine":     "stacks of every goroutine; debug=2 is the full dump (stops the world)",
 	"goroutineleak": "goroutines the GC proved blocked forever (runs a GC)",
-	"heap":          "sampled live objects; gc=1 runs a GC first",
+	"heap":          "sampled live objects; gc=1 runs a GC first unless one ended in the last second (at most one forced GC per interval)",
 	"mutex":         "holders of contended mutexes (needs runtime.SetMutexProfileFraction)",
 	"threadcreate":  "stacks that created OS threads",
 }

@@ -8,7 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -245,3 +248,61 @@ func TestDeltaProfile(t *testing.T) {
 
 //go:noinline
 func deltaAlloc() []byte { return make([]byte, 64<<10) }
+
+// TestHeapGC covers the three answers of heap?gc=1: a GC completed within
+// the freshness window is used as is, otherwise a GC is forced, and a second
+// forced GC inside the interval is refused with Retry-After.
+func TestHeapGC(t *testing.T) {
+	numGC := func() uint64 {
+		sm := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+		metrics.Read(sm)
+		return sm[0].Value.Uint64()
+	}
+	t.Run("fresh cycle used", func(t *testing.T) {
+		s := started(t)
+		s.cfg.gcFresh = time.Minute
+		runtime.GC()
+		resp, _ := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("X-Vitals-GC"), "skipped: last cycle ") {
+			t.Errorf("after a GC: %d X-Vitals-GC %q, want 200 skipped", resp.StatusCode, resp.Header.Get("X-Vitals-GC"))
+		}
+		if s.lastForcedGC.Load() != 0 {
+			t.Error("a skipped GC counted as forced")
+		}
+	})
+	t.Run("forced then rate-limited", func(t *testing.T) {
+		s := started(t)
+		s.cfg.gcFresh = 0 // no cycle is fresh enough: every request wants a GC
+		before := numGC()
+		resp, _ := get(t, s, "GET", "/debug/pprof/allocs?gc=1", noCred)
+		if resp.StatusCode != 200 || resp.Header.Get("X-Vitals-GC") != "forced" {
+			t.Fatalf("first: %d X-Vitals-GC %q, want 200 forced", resp.StatusCode, resp.Header.Get("X-Vitals-GC"))
+		}
+		if numGC() == before {
+			t.Error("forced GC ran no cycle")
+		}
+		resp, body := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred)
+		ra, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != http.StatusTooManyRequests || err != nil || ra < 25 || ra > 30 ||
+			!strings.HasPrefix(resp.Header.Get("X-Vitals-GC"), "refused") || !contains(body, "leave out gc=1") {
+			t.Errorf("second: %d Retry-After %q X-Vitals-GC %q %q, want 429 after ~30 s",
+				resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("X-Vitals-GC"), body)
+		}
+		if resp, _ := get(t, s, "GET", "/debug/pprof/heap", noCred); resp.StatusCode != 200 {
+			t.Errorf("heap without gc=1 while forced GCs are limited: %d", resp.StatusCode)
+		}
+	})
+	t.Run("no limit", func(t *testing.T) {
+		s := started(t, WithForcedGCInterval(0))
+		s.cfg.gcFresh = 0
+		for i := range 2 {
+			resp, _ := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred)
+			if resp.StatusCode != 200 || resp.Header.Get("X-Vitals-GC") != "forced" {
+				t.Errorf("request %d: %d X-Vitals-GC %q, want 200 forced", i, resp.StatusCode, resp.Header.Get("X-Vitals-GC"))
+			}
+		}
+	})
+	if _, err := New(WithForcedGCInterval(-time.Second)); err == nil {
+		t.Error("negative forced GC interval accepted")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,8 @@ type Route struct {
 	Pattern string `json:"pattern"`
 	// Summary says what the route serves.
 	Summary string `json:"summary"`
-	// Expensive routes run at most one request at a time (others get 429).
+	// Expensive routes run at most one request at a time, together with
+	// every other expensive route (others get 429).
 	Expensive bool `json:"expensive,omitempty"`
 }
 
@@ -38,6 +40,8 @@ type Server struct {
 	started time.Time
 
 	guards map[string]*guard
+	// lastForcedGC is when heap?gc=1 last forced a GC (UnixNano, 0 never).
+	lastForcedGC atomic.Int64
 
 	routesMu sync.Mutex
 	routes   []Route
@@ -50,8 +54,11 @@ type Server struct {
 	closed   bool
 }
 
-// Guard names: one running request per name.
+// Guard names: one running request per name, and one of all of them at a
+// time (guardExpensive is every guard's outer guard).
 const (
+	guardExpensive = "expensive"
+
 	guardProfile    = "cpu profile"
 	guardTrace      = "trace"
 	guardGoroutines = "goroutine dump"
@@ -69,6 +76,8 @@ func New(opts ...Option) (*Server, error) {
 	c := config{
 		addr:        DefaultAddr,
 		maxDuration: 30 * time.Second,
+		gcInterval:  DefaultForcedGCInterval,
+		gcFresh:     defaultGCFresh,
 		budget:      10000,
 		getenv:      os.Getenv,
 	}
@@ -99,9 +108,10 @@ func New(opts ...Option) (*Server, error) {
 		_ = reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		s.cfg.gatherer = reg
 	}
-	s.guards = map[string]*guard{}
+	all := &guard{name: guardExpensive}
+	s.guards = map[string]*guard{guardExpensive: all}
 	for _, n := range []string{guardProfile, guardTrace, guardGoroutines, guardHeapGC, guardFlight, guardLeak, guardDelta} {
-		s.guards[n] = &guard{name: n}
+		s.guards[n] = &guard{name: n, outer: all}
 	}
 	if err := s.register(); err != nil {
 		return nil, err

@@ -126,8 +126,8 @@ func (s *Server) goroutines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := s.guards[guardGoroutines]
-	if !g.try(time.Second) {
-		g.busy(w)
+	if by := g.try(time.Second); by != nil {
+		by.busy(w)
 		return
 	}
 	defer g.release()
@@ -180,8 +180,8 @@ func (s *Server) vitalsTrace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := s.guards[guardTrace]
-	if !g.try(d) {
-		g.busy(w)
+	if by := g.try(d); by != nil {
+		by.busy(w)
 		return
 	}
 	defer g.release()
@@ -216,8 +216,8 @@ func (s *Server) flight(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := s.guards[guardFlight]
-	if !g.try(time.Second) {
-		g.busy(w)
+	if by := g.try(time.Second); by != nil {
+		by.busy(w)
 		return
 	}
 	defer g.release()
