@@ -51,6 +51,7 @@ func TestEveryRouteNeedsCredentials(t *testing.T) {
 	rec := recorder(t, tracecap.WithMinInterval(0))
 	dash := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("dashboard")) })
 	s := started(t,
+		WithExpensiveInterval(0), // one request after another, several of them expensive
 		WithBasicAuth(testUser, testPass),
 		WithBearerToken(testToken),
 		WithFlightRecorder(rec),

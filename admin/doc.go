@@ -24,8 +24,10 @@
 //     goroutineleak, delta profiles, flight snapshots, the grouped goroutine
 //     page) run one at a time, whatever their kind: while one runs, every
 //     other expensive request gets 429 with Retry-After (the running one's
-//     expected end), so a flood of them costs the application one at most.
-//     A 30 s CPU profile therefore holds off a heap?gc=1 for 30 s. Durations
+//     expected end), and they start at least a second apart
+//     ([WithExpensiveInterval]), so a flood of them costs the application one.
+//     A 30 s CPU profile therefore holds off a heap?gc=1 for 30 s, and a
+//     script fetching several profiles waits out each Retry-After. Durations
 //     are capped ([WithMaxDuration], 30 s). Full goroutine dumps are refused
 //     above a goroutine budget ([WithGoroutineBudget], 10,000) unless force=1.
 //     Work stops when the client goes away or the server shuts down.

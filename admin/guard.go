@@ -8,17 +8,23 @@ import (
 	"time"
 )
 
-// guard lets one expensive request of a kind run at a time; the others get
-// 429 Too Many Requests with a Retry-After estimate. A guard with an outer
-// guard also needs the outer one free: the server's kinds share one outer
-// guard, so at most one expensive request of any kind runs at once.
+// guard lets one expensive request of a kind run at a time, and with a gap
+// starts them at least gap apart; the others get 429 Too Many Requests with
+// a Retry-After estimate. A guard with an outer guard also needs the outer
+// one free: the server's kinds share one outer guard, so at most one
+// expensive request of any kind runs at once.
 type guard struct {
 	name string
 	// outer, when set, must be free too; it is taken after this guard
 	// and released after it.
 	outer *guard
 	mu    sync.Mutex // held while a request runs
-	// until is the estimated end of the running request (UnixNano).
+	// gap is the shortest time between two admissions (0: none); lastStart
+	// is the latest admission (UnixNano).
+	gap       time.Duration
+	lastStart atomic.Int64
+	// until is the estimated end of the running request, or with a gap the
+	// earliest next admission if that is later (UnixNano).
 	until atomic.Int64
 	// active and peak count running requests; peak is read by tests to
 	// prove that at most one ever ran.
@@ -35,6 +41,12 @@ func (g *guard) try(d time.Duration) *guard {
 		g.refused.Add(1)
 		return g
 	}
+	now := time.Now()
+	if g.gap > 0 && now.Before(time.Unix(0, g.lastStart.Load()).Add(g.gap)) {
+		g.mu.Unlock()
+		g.refused.Add(1)
+		return g
+	}
 	if g.outer != nil {
 		if by := g.outer.try(d); by != nil {
 			g.mu.Unlock()
@@ -42,7 +54,8 @@ func (g *guard) try(d time.Duration) *guard {
 			return by
 		}
 	}
-	g.until.Store(time.Now().Add(d).UnixNano())
+	g.lastStart.Store(now.UnixNano())
+	g.until.Store(now.Add(max(d, g.gap)).UnixNano())
 	n := g.active.Add(1)
 	for {
 		p := g.peak.Load()

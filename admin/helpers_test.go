@@ -114,3 +114,9 @@ func routePatterns(s *Server) []string {
 }
 
 func contains(b []byte, sub string) bool { return strings.Contains(string(b), sub) }
+
+// withGCFresh sets how recent a GC cycle must be for heap?gc=1 to skip its
+// forced GC (0: always force).
+func withGCFresh(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.gcFresh = d })
+}

@@ -140,7 +140,7 @@ func TestLoadExpensiveOneAtATime(t *testing.T) {
 // TestClientGoneStopsWork cancels a 30 s CPU profile request after 100 ms and
 // expects the guard to be free again long before 30 s.
 func TestClientGoneStopsWork(t *testing.T) {
-	s := started(t)
+	s := started(t, WithExpensiveInterval(0))
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.Addr()+"/debug/pprof/profile?seconds=30", nil)
 	done := make(chan struct{})
@@ -249,7 +249,7 @@ func TestCloseIdempotent(t *testing.T) {
 // every other expensive kind to get 429 naming the shared limit, and a cheap
 // route to answer meanwhile.
 func TestExpensiveKindsExcludeEachOther(t *testing.T) {
-	s := started(t, WithGoroutineBudget(1_000_000))
+	s := started(t, WithGoroutineBudget(1_000_000), WithExpensiveInterval(0))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+s.Addr()+"/debug/pprof/profile?seconds=20", nil)
@@ -291,5 +291,37 @@ func TestExpensiveKindsExcludeEachOther(t *testing.T) {
 	waitFor(t, func() bool { return s.guards[guardExpensive].active.Load() == 0 })
 	if resp, _ := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred); resp.StatusCode != http.StatusOK {
 		t.Errorf("heap?gc=1 after the profile ended: %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestExpensiveInterval: by default a second expensive request right after a
+// short one (a heap profile after a fresh GC cycle) is refused until a second
+// has passed since the first began; WithExpensiveInterval(0) admits it.
+func TestExpensiveInterval(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []Option
+		want int
+	}{
+		{"default", nil, http.StatusTooManyRequests},
+		{"zero", []Option{WithExpensiveInterval(0)}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := started(t, append(tt.opts, withGCFresh(time.Hour))...) // no forced GC: both requests are short
+			if resp, _ := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred); resp.StatusCode != http.StatusOK {
+				t.Fatalf("first: %d", resp.StatusCode)
+			}
+			resp, body := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred)
+			if resp.StatusCode != tt.want {
+				t.Errorf("second: %d %q, want %d", resp.StatusCode, body, tt.want)
+			}
+			if tt.want == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "1" {
+				t.Errorf("second: Retry-After %q, want 1", resp.Header.Get("Retry-After"))
+			}
+		})
+	}
+	if _, err := New(WithExpensiveInterval(-time.Second)); err == nil {
+		t.Error("negative expensive interval accepted")
 	}
 }

@@ -35,27 +35,28 @@ type extraRoute struct {
 }
 
 type config struct {
-	addr        string
-	token       string
-	tokenSet    bool
-	user, pass  string
-	basicSet    bool
-	middleware  []func(http.Handler) http.Handler
-	insecure    bool
-	logger      *slog.Logger
-	maxDuration time.Duration
-	budget      int
-	gcInterval  time.Duration
-	gcFresh     time.Duration // seam: tests set 0 to always force
-	gatherer    prometheus.Gatherer
-	report      func() any
-	state       []namedState
-	recorder    *tracecap.Recorder
-	traceDir    *tracecap.Dir
-	extra       []extraRoute
-	cmdline     bool
-	getenv      func(string) string // seam
-	errs        []error
+	addr         string
+	token        string
+	tokenSet     bool
+	user, pass   string
+	basicSet     bool
+	middleware   []func(http.Handler) http.Handler
+	insecure     bool
+	logger       *slog.Logger
+	maxDuration  time.Duration
+	budget       int
+	gcInterval   time.Duration
+	gcFresh      time.Duration // seam: tests set 0 to always force
+	expensiveGap time.Duration
+	gatherer     prometheus.Gatherer
+	report       func() any
+	state        []namedState
+	recorder     *tracecap.Recorder
+	traceDir     *tracecap.Dir
+	extra        []extraRoute
+	cmdline      bool
+	getenv       func(string) string // seam
+	errs         []error
 }
 
 type namedState struct {
@@ -155,6 +156,26 @@ func WithGoroutineBudget(n int) Option {
 			c.fail(fmt.Errorf("admin: goroutine budget %d must not be negative", n))
 		}
 		c.budget = n
+	})
+}
+
+// DefaultExpensiveInterval is the shortest time between the starts of two
+// expensive requests unless [WithExpensiveInterval] says otherwise.
+const DefaultExpensiveInterval = time.Second
+
+// WithExpensiveInterval sets the shortest time between the starts of two
+// expensive requests (default [DefaultExpensiveInterval]); one arriving
+// sooner gets 429 with Retry-After, as one arriving while another runs does.
+// Without it a burst of short expensive requests (heap?gc=1 after a recent
+// cycle takes a few ms) would be admitted back to back, and each one's CPU
+// (building and compressing a profile) queues the application's goroutines
+// behind it. Zero admits the next one as soon as the previous ends.
+func WithExpensiveInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d < 0 {
+			c.fail(fmt.Errorf("admin: expensive interval %v must not be negative", d))
+		}
+		c.expensiveGap = d
 	})
 }
 

@@ -100,7 +100,7 @@ func TestPprofIndexListsEveryProfile(t *testing.T) {
 }
 
 func TestNamedProfiles(t *testing.T) {
-	s := started(t, WithGoroutineBudget(1_000_000))
+	s := started(t, WithGoroutineBudget(1_000_000), WithExpensiveInterval(0))
 	tests := []struct {
 		path   string
 		want   int
@@ -259,8 +259,7 @@ func TestHeapGC(t *testing.T) {
 		return sm[0].Value.Uint64()
 	}
 	t.Run("fresh cycle used", func(t *testing.T) {
-		s := started(t)
-		s.cfg.gcFresh = time.Minute
+		s := started(t, withGCFresh(time.Minute))
 		runtime.GC()
 		resp, _ := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred)
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("X-Vitals-GC"), "skipped: last cycle ") {
@@ -271,8 +270,7 @@ func TestHeapGC(t *testing.T) {
 		}
 	})
 	t.Run("forced then rate-limited", func(t *testing.T) {
-		s := started(t)
-		s.cfg.gcFresh = 0 // no cycle is fresh enough: every request wants a GC
+		s := started(t, WithExpensiveInterval(0), withGCFresh(0)) // no cycle is fresh enough: every request wants a GC
 		before := numGC()
 		resp, _ := get(t, s, "GET", "/debug/pprof/allocs?gc=1", noCred)
 		if resp.StatusCode != 200 || resp.Header.Get("X-Vitals-GC") != "forced" {
@@ -293,8 +291,7 @@ func TestHeapGC(t *testing.T) {
 		}
 	})
 	t.Run("no limit", func(t *testing.T) {
-		s := started(t, WithForcedGCInterval(0))
-		s.cfg.gcFresh = 0
+		s := started(t, WithForcedGCInterval(0), WithExpensiveInterval(0), withGCFresh(0))
 		for i := range 2 {
 			resp, _ := get(t, s, "GET", "/debug/pprof/heap?gc=1", noCred)
 			if resp.StatusCode != 200 || resp.Header.Get("X-Vitals-GC") != "forced" {

@@ -74,12 +74,13 @@ const (
 // starts until [Server.Start].
 func New(opts ...Option) (*Server, error) {
 	c := config{
-		addr:        DefaultAddr,
-		maxDuration: 30 * time.Second,
-		gcInterval:  DefaultForcedGCInterval,
-		gcFresh:     defaultGCFresh,
-		budget:      10000,
-		getenv:      os.Getenv,
+		addr:         DefaultAddr,
+		maxDuration:  30 * time.Second,
+		gcInterval:   DefaultForcedGCInterval,
+		gcFresh:      defaultGCFresh,
+		expensiveGap: DefaultExpensiveInterval,
+		budget:       10000,
+		getenv:       os.Getenv,
 	}
 	for _, o := range opts {
 		o.apply(&c)
@@ -108,7 +109,7 @@ func New(opts ...Option) (*Server, error) {
 		_ = reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		s.cfg.gatherer = reg
 	}
-	all := &guard{name: guardExpensive}
+	all := &guard{name: guardExpensive, gap: c.expensiveGap}
 	s.guards = map[string]*guard{guardExpensive: all}
 	for _, n := range []string{guardProfile, guardTrace, guardGoroutines, guardHeapGC, guardFlight, guardLeak, guardDelta} {
 		s.guards[n] = &guard{name: n, outer: all}

@@ -17,7 +17,7 @@ import (
 // x/exp/trace parser.
 func TestTraceFilesReadable(t *testing.T) {
 	rec := recorder(t, tracecap.WithMinInterval(0))
-	s := started(t, WithFlightRecorder(rec), WithTraceDir(rec.Dir()))
+	s := started(t, WithFlightRecorder(rec), WithTraceDir(rec.Dir()), WithExpensiveInterval(0))
 
 	for _, p := range []string{"/debug/pprof/trace?seconds=0.2", "/debug/vitals/trace?seconds=0.2", "/debug/vitals/flight?reason=slow+checkout"} {
 		resp, body := get(t, s, "GET", p, noCred)
@@ -92,7 +92,7 @@ func TestGoroutinesFormats(t *testing.T) {
 	for range 37 {
 		go groupedMarker(ch)
 	}
-	s := started(t)
+	s := started(t, WithExpensiveInterval(0))
 	const fn = "github.com/govitals/vitals/admin.groupedMarker"
 	tests := []struct {
 		name    string

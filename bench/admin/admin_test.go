@@ -6,7 +6,8 @@
 // Two admin surfaces are compared on their own loopback ports:
 //
 //   - vitals-admin: github.com/govitals/vitals/admin with its defaults
-//     (one expensive request of any kind at a time, 429 for the rest;
+//     (one expensive request of any kind at a time, starts at least 1 s
+//     apart, 429 for the rest;
 //     heap?gc=1 forces no GC when a cycle ended in the last second; full
 //     goroutine dumps refused above 10,000 goroutines without force=1).
 //   - net-http-pprof: the standard library's handlers on
