@@ -75,6 +75,30 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkScan measures the streaming parser alone: every goroutine and
+// frame is parsed into the model, one goroutine at a time, and nothing is
+// kept (what GroupReader and the leak checks build on). Compare with
+// panicparse's ScanSnapshot in BenchmarkParse.
+func BenchmarkScan(b *testing.B) {
+	for _, n := range sizes() {
+		in := dump(b, n)
+		b.Run("vitals/"+name(n), func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				sc := stacks.NewScanner(bytes.NewReader(in))
+				got := 0
+				for sc.Next() {
+					got++
+				}
+				if err := sc.Err(); err != nil || got != n {
+					b.Fatalf("scanned %d goroutines: %v", got, err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkParseGroup measures parse + pointer-insensitive grouping.
 func BenchmarkParseGroup(b *testing.B) {
 	for _, n := range sizes() {
