@@ -12,7 +12,7 @@ type recorder struct {
 	errs []string
 }
 
-func (r *recorder) Helper()                       {}
+func (r *recorder) Helper()                        {}
 func (r *recorder) Errorf(format string, a ...any) { r.errs = append(r.errs, format) }
 
 func TestCheck(t *testing.T) {
