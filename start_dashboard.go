@@ -10,7 +10,11 @@ import (
 func (s *Service) newDashboard(c *startConfig) (*dashboard.Dashboard, error) {
 	opts := []dashboard.Option{
 		dashboard.WithLogger(c.logger),
-		dashboard.WithReport(func() dashboard.Report { return dashboardReport(s.report) }),
+		dashboard.WithReport(func() dashboard.Report {
+			r := dashboardReport(s.report)
+			r.NoFlightRecorder = s.recorder == nil
+			return r
+		}),
 	}
 	if s.watchdog != nil {
 		wd := s.watchdog

@@ -60,6 +60,7 @@ func TestStartMountsDashboard(t *testing.T) {
 			GoVersion  string `json:"go_version"`
 			GOMAXPROCS string `json:"gomaxprocs"`
 			Why        string `json:"gomaxprocs_why"`
+			NoFlight   bool   `json:"no_flight_recorder"`
 		} `json:"report"`
 		Watchdog bool `json:"watchdog"`
 	}
@@ -74,6 +75,9 @@ func TestStartMountsDashboard(t *testing.T) {
 			}
 			break
 		}
+	}
+	if !hello.Report.NoFlight {
+		t.Errorf("Start without FlightRecorder: the page would show a flight-recorder link that only errors")
 	}
 	if hello.Report.GoVersion != runtime.Version() || hello.Report.GOMAXPROCS == "" || hello.Report.Why == "" || !hello.Watchdog {
 		t.Errorf("dashboard header from Start = %+v", hello)

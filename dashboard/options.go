@@ -106,6 +106,10 @@ type Report struct {
 	GOTRACEBACKWhy string   `json:"gotraceback_why"`
 	CgroupVersion  string   `json:"cgroup_version"`
 	Warnings       []string `json:"warnings,omitempty"`
+	// NoFlightRecorder hides the flight-recorder snapshot link, for a
+	// server that runs no flight recorder (the link would only answer
+	// with an error).
+	NoFlightRecorder bool `json:"no_flight_recorder,omitempty"`
 }
 
 // Watchdog is the goroutine leak watchdog's state as the dashboard plots it

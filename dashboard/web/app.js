@@ -262,6 +262,7 @@
     item('GOMEMLIMIT', r.gomemlimit, r.gomemlimit_why);
     item('GOTRACEBACK', r.gotraceback, r.gotraceback_why);
     item('cgroup', r.cgroup_version, '');
+    document.getElementById('flight-link').hidden = !!r.no_flight_recorder;
     var ul = document.getElementById('warnings');
     ul.textContent = '';
     (r.warnings || []).forEach(function (w) { var li = document.createElement('li'); li.textContent = w; ul.appendChild(li); });
