@@ -48,6 +48,23 @@ func (s *Server) seconds(w http.ResponseWriter, r *http.Request, def time.Durati
 	return d, nil
 }
 
+// admitTimed parses ?seconds= (default def, capped) and admits the request
+// through the guard of kind: on success the caller defers release; on
+// failure the 400 or the 429 has been written and ok is false.
+func (s *Server) admitTimed(w http.ResponseWriter, r *http.Request, kind string, def time.Duration) (d time.Duration, release func(), ok bool) {
+	d, err := s.seconds(w, r, def)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return 0, nil, false
+	}
+	g := s.guards[kind]
+	if by := g.try(d); by != nil {
+		by.busy(w)
+		return 0, nil, false
+	}
+	return d, g.release, true
+}
+
 // sleep waits for d or until the client goes away or the server shuts down.
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
@@ -66,17 +83,11 @@ func attachment(w http.ResponseWriter, name string) {
 // pprofProfile serves a CPU profile of ?seconds= (default 30, capped). Cost:
 // the profiler's sampling (about 1% CPU) for the duration, one at a time.
 func (s *Server) pprofProfile(w http.ResponseWriter, r *http.Request) {
-	d, err := s.seconds(w, r, 30*time.Second)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	d, release, ok := s.admitTimed(w, r, guardProfile, 30*time.Second)
+	if !ok {
 		return
 	}
-	g := s.guards[guardProfile]
-	if by := g.try(d); by != nil {
-		by.busy(w)
-		return
-	}
-	defer g.release()
+	defer release()
 	attachment(w, "profile")
 	// The profile is written only at Stop, so a start failure can still
 	// send an error status.
@@ -95,17 +106,11 @@ func (s *Server) pprofTrace(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) traceTo(w http.ResponseWriter, r *http.Request, def time.Duration) {
-	d, err := s.seconds(w, r, def)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	d, release, ok := s.admitTimed(w, r, guardTrace, def)
+	if !ok {
 		return
 	}
-	g := s.guards[guardTrace]
-	if by := g.try(d); by != nil {
-		by.busy(w)
-		return
-	}
-	defer g.release()
+	defer release()
 	attachment(w, "trace")
 	// tracecap starts the tracer before the first write, so ErrTracing
 	// arrives before any byte of the body.
@@ -266,17 +271,11 @@ func (s *Server) deltaProfile(w http.ResponseWriter, r *http.Request, p *pprof.P
 		httpError(w, http.StatusBadRequest, "admin: goroutineleak has no delta form")
 		return
 	}
-	d, err := s.seconds(w, r, 30*time.Second)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	d, release, ok := s.admitTimed(w, r, guardDelta, 30*time.Second)
+	if !ok {
 		return
 	}
-	g := s.guards[guardDelta]
-	if by := g.try(d); by != nil {
-		by.busy(w)
-		return
-	}
-	defer g.release()
+	defer release()
 	read := func() (*profile.Profile, error) {
 		var b bytes.Buffer
 		if err := p.WriteTo(&b, 0); err != nil {

@@ -174,17 +174,11 @@ func (s *Server) vitalsTrace(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "admin: no trace directory configured (admin.WithTraceDir)")
 		return
 	}
-	d, err := s.seconds(w, r, 5*time.Second)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	d, release, ok := s.admitTimed(w, r, guardTrace, 5*time.Second)
+	if !ok {
 		return
 	}
-	g := s.guards[guardTrace]
-	if by := g.try(d); by != nil {
-		by.busy(w)
-		return
-	}
-	defer g.release()
+	defer release()
 	path, err := tracecap.CaptureToDir(r.Context(), s.cfg.traceDir, "http", d)
 	switch {
 	case errors.Is(err, tracecap.ErrTracing):
