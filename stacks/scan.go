@@ -238,7 +238,7 @@ var (
 )
 
 func (s *Scanner) outsideLine(l []byte) {
-	if bytes.HasPrefix(l, pGoroutine) && bytes.HasSuffix(l, []byte("]:")) {
+	if bytes.HasPrefix(l, pGoroutine) && (bytes.HasSuffix(l, []byte("]:")) || bytes.HasSuffix(l, []byte("}:"))) {
 		if s.header(l) {
 			return
 		}
@@ -311,8 +311,28 @@ func (s *Scanner) header(l []byte) bool {
 		return false
 	}
 	meta, st := rest[:open], rest[open+2:len(rest)-2]
+	var labels []byte
+	if !bytes.HasSuffix(rest, []byte("]:")) || !bytes.Contains(st, pLabels) {
+		// Go 1.27 (GODEBUG tracebacklabels=1) prints pprof labels after the
+		// state: "[chan receive] {job: sync, tenant: "a b"}:". A state
+		// never contains ']', so the first one closes it.
+		body := rest[open+2 : len(rest)-1]
+		end := bytes.IndexByte(body, ']')
+		if end < 0 {
+			return false
+		}
+		st, labels = body[:end], body[end+1:]
+		if len(labels) > 0 {
+			if len(labels) < 3 || labels[0] != ' ' || labels[1] != '{' || labels[len(labels)-1] != '}' {
+				return false
+			}
+		}
+	}
 	b := s.newBuild()
 	g := &b.g
+	if len(labels) > 0 {
+		g.Labels = parseHeaderLabels(labels[2 : len(labels)-1])
+	}
 	g.ID = id
 	if len(meta) > 0 {
 		for _, f := range bytes.Fields(meta) {
@@ -833,6 +853,48 @@ func parseLabels(b []byte) map[string]string {
 		return nil
 	}
 	return m
+}
+
+// parseHeaderLabels parses the body of Go 1.27's header labels,
+// `k: v, "k 2": "v\"2"`: a key or value is bare when it has only
+// [A-Za-z0-9./_] and a quoted Go string otherwise. Malformed text yields
+// the labels read so far.
+func parseHeaderLabels(b []byte) map[string]string {
+	m := map[string]string{}
+	for len(b) > 0 {
+		k, rest, ok := cutLabelToken(b)
+		if !ok || len(rest) < 2 || rest[0] != ':' || rest[1] != ' ' {
+			break
+		}
+		v, rest, ok := cutLabelToken(rest[2:])
+		if !ok {
+			break
+		}
+		m[k] = v
+		if len(rest) == 0 {
+			break
+		}
+		if len(rest) < 2 || rest[0] != ',' || rest[1] != ' ' {
+			break
+		}
+		b = rest[2:]
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// cutLabelToken cuts one bare or quoted label key or value from b.
+func cutLabelToken(b []byte) (string, []byte, bool) {
+	if len(b) > 0 && b[0] == '"' {
+		return cutQuoted(b)
+	}
+	i := 0
+	for i < len(b) && b[i] != ':' && b[i] != ',' {
+		i++
+	}
+	return string(b[:i]), b[i:], true
 }
 
 // cutQuoted unquotes the Go string literal at the start of b.
