@@ -38,9 +38,10 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "write JSON (schema "+stacks.SchemaGroups+" or "+stacks.SchemaDelta+")")
 	htmlOut := fs.String("html", "", "write a self-contained HTML page to `FILE`")
 	minCount := fs.Int("min", 0, "show only groups of at least `N` goroutines")
-	match := fs.String("match", "", "show only groups whose functions, files, states or creator match `REGEXP`")
+	match := fs.String("match", "", "show only groups whose functions, files, states, labels or creator match `REGEXP`")
 	similar := fs.String("similar", "args", "grouping: exact (same args), args (ignore args), lines (ignore lines and args)")
 	merge := fs.Bool("merge-states", false, "group goroutines regardless of their state")
+	byLabels := fs.String("by-labels", "", "split groups by pprof labels: comma-separated `KEYS`, or * for the whole label set")
 	full := fs.Bool("full-paths", false, "do not trim GOROOT and module cache from paths")
 	color := fs.String("color", "auto", "color: auto (only on a terminal), always, never")
 	token := fs.String("token", "", "bearer `TOKEN` for a URL")
@@ -79,6 +80,9 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	}
 	if *merge {
 		opts = append(opts, stacks.MergeStates())
+	}
+	if o := labelGrouping(*byLabels); o != nil {
+		opts = append(opts, o)
 	}
 	var re *regexp.Regexp
 	if *match != "" {
@@ -192,6 +196,24 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// labelGrouping turns --by-labels into a grouping option: "" none, "*"
+// the whole label set, else the listed keys.
+func labelGrouping(v string) stacks.GroupOption {
+	switch strings.TrimSpace(v) {
+	case "":
+		return nil
+	case "*":
+		return stacks.ByLabels()
+	}
+	var keys []string
+	for _, k := range strings.Split(v, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return stacks.ByLabels(keys...)
+}
+
 func keepChanges(cs []*stacks.GroupChange, keep func([]*stacks.Group) []*stacks.Group) []*stacks.GroupChange {
 	var out []*stacks.GroupChange
 	for _, c := range cs {
@@ -210,6 +232,11 @@ func groupMatches(g *stacks.Group, re *regexp.Regexp) bool {
 	}
 	for _, f := range g.Frames {
 		if re.MatchString(f.Func) || re.MatchString(f.File) {
+			return true
+		}
+	}
+	for k, v := range g.Labels {
+		if re.MatchString(k) || re.MatchString(v) {
 			return true
 		}
 	}
