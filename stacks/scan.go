@@ -59,6 +59,7 @@ type Scanner struct {
 	proto  []*Goroutine
 	err    error
 	done   bool
+	eof    bool // the input is read; done once the last goroutine is finished
 
 	cfg   scanConfig
 	stats Stats
@@ -150,15 +151,21 @@ func (s *Scanner) Next() (ok bool) {
 		return true
 	}
 	for !s.done {
-		line, err := s.readLine()
-		if len(line) > 0 || err == nil {
-			s.line(line)
-		}
-		if err != nil {
+		if s.eof {
+			// The last line may have completed one goroutine and
+			// started another: the first was returned, finish the second.
 			s.done = true
 			s.finish()
-			if err != io.EOF {
-				s.err = fmt.Errorf("stacks: read: %w", err)
+		} else {
+			line, err := s.readLine()
+			if len(line) > 0 || err == nil {
+				s.line(line)
+			}
+			if err != nil {
+				s.eof = true
+				if err != io.EOF {
+					s.err = fmt.Errorf("stacks: read: %w", err)
+				}
 			}
 		}
 		if s.ready != nil {

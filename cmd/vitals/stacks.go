@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,16 +123,18 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "vitals stacks: --diff needs two dumps: OLD NEW")
 			return 2
 		}
-		old, err := src.group(pos[0], opts)
+		old, ost, err := src.group(pos[0], opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "vitals stacks: %s: %v\n", pos[0], err)
 			return 1
 		}
-		cur, err := src.group(pos[1], opts)
+		warnStats(stderr, pos[0], ost)
+		cur, cst, err := src.group(pos[1], opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "vitals stacks: %s: %v\n", pos[1], err)
 			return 1
 		}
+		warnStats(stderr, pos[1], cst)
 		d := stacks.Diff(old, cur)
 		d.Appeared, d.Grew, d.Shrank, d.Vanished = keepChanges(d.Appeared, keep), keepChanges(d.Grew, keep), keepChanges(d.Shrank, keep), keepChanges(d.Vanished, keep)
 		if *asJSON {
@@ -155,11 +158,13 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vitals stacks: one dump at a time (or --diff OLD NEW)")
 		return 2
 	}
-	groups, err := src.group(name, opts)
+	groups, st, err := src.group(name, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "vitals stacks: %s: %v\n", name, err)
 		return 1
 	}
+	warnStats(stderr, name, st)
+	ropts = append(ropts, stacks.WithStats(st))
 	groups = keep(groups)
 	if *htmlOut != "" {
 		f, err := os.Create(*htmlOut)
@@ -185,7 +190,7 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *asJSON {
-		err = stacks.WriteJSON(stdout, groups)
+		err = stacks.WriteJSON(stdout, groups, stacks.WithStats(st))
 	} else {
 		err = stacks.WriteText(stdout, groups, ropts...)
 	}
@@ -212,6 +217,25 @@ func labelGrouping(v string) stacks.GroupOption {
 		}
 	}
 	return stacks.ByLabels(keys...)
+}
+
+// warnStats writes one warning line on stderr for each thing the parser
+// could not read in the dump called name: nothing is dropped silently.
+func warnStats(stderr io.Writer, name string, st stacks.Stats) {
+	for _, p := range st.Problems() {
+		fmt.Fprintf(stderr, "vitals stacks: warning: %s: %s\n", termSafeArg(name), p)
+	}
+}
+
+// termSafeArg quotes a command-line name that holds a control character,
+// so a file name cannot act on the terminal either.
+func termSafeArg(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x202e || r == 0x2066 || r == 0x2067 || r == 0x2068 || r == 0x202d {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func keepChanges(cs []*stacks.GroupChange, keep func([]*stacks.Group) []*stacks.Group) []*stacks.GroupChange {
@@ -249,14 +273,15 @@ type source struct {
 	timeout     time.Duration
 }
 
-// group streams the dump named by name into groups.
-func (s source) group(name string, opts []stacks.GroupOption) ([]*stacks.Group, error) {
+// group streams the dump named by name into groups, with what the parser
+// could not read.
+func (s source) group(name string, opts []stacks.GroupOption) ([]*stacks.Group, stacks.Stats, error) {
 	r, closer, err := s.open(name)
 	if err != nil {
-		return nil, err
+		return nil, stacks.Stats{}, err
 	}
 	defer closer()
-	return stacks.GroupReader(r, opts...)
+	return stacks.GroupReaderStats(r, opts...)
 }
 
 func (s source) open(name string) (io.Reader, func(), error) {
