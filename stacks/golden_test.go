@@ -89,3 +89,37 @@ func TestTextColorAndPaths(t *testing.T) {
 		t.Error("FullPaths trimmed GOROOT")
 	}
 }
+
+// TestGoldenMatrix renders every dump of the toolchain matrix
+// (testdata/matrix, see gen.go) as text and JSON, and a few as HTML,
+// grouped by labels so the label forms of each toolchain show.
+func TestGoldenMatrix(t *testing.T) {
+	for _, f := range matrixFiles(t) {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			d := parseFile(t, filepath.Join("matrix", name))
+			groups := GroupBy(d.Goroutines, ByLabels())
+			var txt, js bytes.Buffer
+			if err := WriteText(&txt, groups, WithStats(d.Stats)); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteJSON(&js, groups, WithStats(d.Stats)); err != nil {
+				t.Fatal(err)
+			}
+			base := filepath.Join("matrix", strings.TrimSuffix(strings.TrimSuffix(name, ".txt"), ".pb.gz"))
+			golden(t, base+".txt", txt.Bytes())
+			if strings.Contains(name, "_stack") || strings.Contains(name, "_debug") || strings.Contains(name, "_leaked") {
+				// encoding/json writes invalid UTF-8 as the escape
+				// \ufffd before Go 1.27 and as U+FFFD itself after.
+				golden(t, base+".json", bytes.ReplaceAll(js.Bytes(), []byte(`\ufffd`), []byte("\ufffd")))
+			}
+			if strings.HasSuffix(name, "_stack.txt") || strings.HasSuffix(name, "_stack_labels1.txt") {
+				var html bytes.Buffer
+				if err := WriteHTML(&html, groups, Title(name), WithStats(d.Stats)); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, base+".html", html.Bytes())
+			}
+		})
+	}
+}

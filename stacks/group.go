@@ -50,7 +50,8 @@ type Group struct {
 	Leaked int `json:"leaked,omitempty"`
 	// Locked counts members locked to an OS thread.
 	Locked int `json:"locked,omitempty"`
-	// Labels are the pprof labels of the first member.
+	// Labels are the pprof labels every member has (same key, same
+	// value); with [ByLabels], the labels the group was split by.
 	Labels map[string]string `json:"labels,omitempty"`
 	// Elided is the first member's elided frame count (-1: "additional
 	// frames elided").
@@ -58,13 +59,14 @@ type Group struct {
 	// ElidedAt is the first member's [Goroutine.ElidedAt].
 	ElidedAt int `json:"elided_at,omitempty"`
 
-	next  *Group // hash collision chain
-	first int    // arrival order, for stable ranking
-	sim   Similarity
+	next      *Group // hash collision chain
+	ownLabels bool   // Labels is the group's own copy
+	first     int    // arrival order, for stable ranking
+	sim       Similarity
 }
 
 // GroupOption configures grouping: a [Similarity], [MergeStates],
-// [WaitBuckets] or [MaxIDs].
+// [WaitBuckets], [ByLabels], [MaxIDs], or a [ScanOption] for [GroupReader].
 type GroupOption interface{ apply(*groupConfig) }
 
 type groupConfig struct {
@@ -72,6 +74,8 @@ type groupConfig struct {
 	mergeStates bool
 	waitBuckets bool
 	maxIDs      int
+	byLabels    []string // label keys that split groups; nil: labels do not
+	scan        []ScanOption
 }
 
 type optFunc func(*groupConfig)
@@ -87,6 +91,21 @@ func MergeStates() GroupOption { return optFunc(func(c *groupConfig) { c.mergeSt
 // under 1 minute, 1–9, 10–59 and 60 or more minutes. Keys then change as
 // goroutines age, so do not use it for [Diff] across time.
 func WaitBuckets() GroupOption { return optFunc(func(c *groupConfig) { c.waitBuckets = true }) }
+
+// ByLabels splits groups by pprof labels: goroutines with the same stack
+// but different values of the given label keys go to different groups
+// (a missing label counts as its own value). With no keys, the whole label
+// set must match. [Group.Labels] then holds the grouped labels. Cost: a
+// hash of the labels per goroutine added.
+func ByLabels(keys ...string) GroupOption {
+	keys = append([]string{}, keys...)
+	return optFunc(func(c *groupConfig) {
+		if keys == nil {
+			keys = []string{}
+		}
+		c.byLabels = keys
+	})
+}
 
 // MaxIDs sets how many goroutine IDs each group keeps (default 8).
 func MaxIDs(n int) GroupOption {
@@ -149,6 +168,9 @@ func (gr *Grouper) Add(g *Goroutine) {
 	if g.Locked {
 		grp.Locked += n
 	}
+	if grp.Count > n && len(grp.Labels) > 0 && gr.cfg.byLabels == nil {
+		gr.shareLabels(grp, g.Labels)
+	}
 	if g.ID != 0 && len(grp.IDs) < gr.cfg.maxIDs {
 		grp.IDs = append(grp.IDs, g.ID)
 	}
@@ -160,7 +182,7 @@ func (gr *Grouper) newGroup(g *Goroutine, key uint64) *Group {
 		MinWait:  g.WaitMinutes,
 		MaxWait:  g.WaitMinutes,
 		Key:      key,
-		Labels:   g.Labels,
+		Labels:   gr.groupLabels(g.Labels),
 		Elided:   g.Elided,
 		ElidedAt: g.ElidedAt,
 		first:    len(gr.groups),
@@ -218,15 +240,26 @@ func GroupBy(gs []*Goroutine, opts ...GroupOption) []*Group {
 // GroupReader parses the dump read from r and groups it without keeping
 // the goroutines: memory grows with the number of groups, not with the
 // input size. It returns the groups, largest first, and the parse error
-// if any (the groups read before it are returned too).
+// if any (the groups read before it are returned too). [ScanOption]s
+// among opts set the parser's limits. Use [GroupReaderStats] to learn
+// what could not be parsed.
 func GroupReader(r io.Reader, opts ...GroupOption) ([]*Group, error) {
+	gs, _, err := GroupReaderStats(r, opts...)
+	return gs, err
+}
+
+// GroupReaderStats is [GroupReader] that also returns the parse's
+// [Stats]: goroutine headers it could not read, a debug=1 total that does
+// not match its records, frames dropped past [MaxFrames]. Pass the Stats
+// to [WithStats] so the output reports them.
+func GroupReaderStats(r io.Reader, opts ...GroupOption) ([]*Group, Stats, error) {
 	gr := NewGrouper(opts...)
-	s := NewScanner(r)
+	s := NewScanner(r, gr.cfg.scan...)
 	s.reuse = true
 	for s.Next() {
 		gr.Add(s.Goroutine())
 	}
-	return gr.Groups(), s.Err()
+	return gr.Groups(), s.Stats(), s.Err()
 }
 
 const mixK = 0x9E3779B97F4A7C15
@@ -278,7 +311,93 @@ func (gr *Grouper) key(g *Goroutine) uint64 {
 	if c.waitBuckets {
 		h = mix(h, uint64(waitBucket(g.WaitMinutes))+1)
 	}
+	if c.byLabels != nil {
+		h = mix(h, gr.labelHash(g.Labels))
+	}
 	return h
+}
+
+// shareLabels keeps in grp.Labels only the labels m has too. The group
+// owns its map (copied on the first change).
+func (gr *Grouper) shareLabels(grp *Group, m map[string]string) {
+	for k, v := range grp.Labels {
+		if w, ok := m[k]; ok && w == v {
+			continue
+		}
+		if !grp.ownLabels {
+			own := make(map[string]string, len(grp.Labels))
+			for k2, v2 := range grp.Labels {
+				own[k2] = v2
+			}
+			grp.Labels, grp.ownLabels = own, true
+		}
+		delete(grp.Labels, k)
+	}
+	if len(grp.Labels) == 0 {
+		grp.Labels = nil
+	}
+}
+
+// groupLabels returns the labels a new group keeps: all of them, or with
+// ByLabels(keys…) only those keys.
+func (gr *Grouper) groupLabels(m map[string]string) map[string]string {
+	keys := gr.cfg.byLabels
+	if len(keys) == 0 || m == nil {
+		return m
+	}
+	var out map[string]string
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			if out == nil {
+				out = make(map[string]string, len(keys))
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// labelHash hashes the labels that split groups, independent of map order.
+func (gr *Grouper) labelHash(m map[string]string) uint64 {
+	var h uint64
+	pair := func(k, v string) uint64 { return mix(mix(0x51ed27, hashString(k)), hashString(v)) }
+	if keys := gr.cfg.byLabels; len(keys) > 0 {
+		for i, k := range keys {
+			if v, ok := m[k]; ok {
+				h = mix(h, pair(k, v))
+			} else {
+				h = mix(h, uint64(i)+1)
+			}
+		}
+		return h
+	}
+	for k, v := range m {
+		h += pair(k, v) // order-independent
+	}
+	return mix(h, uint64(len(m)))
+}
+
+// sameLabels reports whether m matches a group's labels under ByLabels.
+func (gr *Grouper) sameLabels(grp map[string]string, m map[string]string) bool {
+	if keys := gr.cfg.byLabels; len(keys) > 0 {
+		for _, k := range keys {
+			a, aok := grp[k]
+			b, bok := m[k]
+			if aok != bok || a != b {
+				return false
+			}
+		}
+		return true
+	}
+	if len(grp) != len(m) {
+		return false
+	}
+	for k, v := range grp {
+		if w, ok := m[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 func frameHash(fr *Frame) fhash {
@@ -334,6 +453,9 @@ func (gr *Grouper) same(grp *Group, g *Goroutine) bool {
 		}
 	}
 	if c.waitBuckets && waitBucket(grp.MinWait) != waitBucket(g.WaitMinutes) {
+		return false
+	}
+	if c.byLabels != nil && !gr.sameLabels(grp.Labels, g.Labels) {
 		return false
 	}
 	return true

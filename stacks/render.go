@@ -62,11 +62,16 @@ func writeGoroutine(w *bufio.Writer, g *Goroutine) {
 	if g.Bubble != 0 {
 		fmt.Fprintf(w, ", synctest bubble %d", g.Bubble)
 	}
-	if len(g.Labels) > 0 {
+	if len(g.Labels) > 0 && g.labelForm == labelsBracket {
 		w.WriteString(" labels:")
-		w.WriteString(labelString(g.Labels, ": "))
+		w.WriteString(headerLabels(g.Labels, true))
 	}
-	w.WriteString("]:\n")
+	w.WriteByte(']')
+	if len(g.Labels) > 0 && g.labelForm != labelsBracket {
+		w.WriteByte(' ')
+		w.WriteString(headerLabels(g.Labels, false))
+	}
+	w.WriteString(":\n")
 	if g.Unavailable {
 		w.WriteString("\tgoroutine running on other thread; stack unavailable\n")
 	}
@@ -158,7 +163,7 @@ func writeProfile(w *bufio.Writer, d *Dump) {
 		w.WriteByte('\n')
 		if len(g.Labels) > 0 {
 			w.WriteString("# labels: ")
-			w.WriteString(labelString(g.Labels, ":"))
+			w.WriteString(profileLabels(g.Labels))
 			w.WriteByte('\n')
 		}
 		for _, f := range g.Frames {
@@ -168,27 +173,6 @@ func writeProfile(w *bufio.Writer, d *Dump) {
 	}
 }
 
-// labelString formats labels as the runtime does, keys sorted.
-func labelString(m map[string]string, sep string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Quote(k))
-		b.WriteString(sep)
-		b.WriteString(strconv.Quote(m[k]))
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
 // RenderOption configures [WriteText] and [WriteHTML].
 type RenderOption interface{ applyRender(*renderConfig) }
 
@@ -196,6 +180,7 @@ type renderConfig struct {
 	color    bool
 	fullPath bool
 	title    string
+	stats    *Stats
 }
 
 type renderFunc func(*renderConfig)
@@ -209,6 +194,14 @@ func Color(on bool) RenderOption { return renderFunc(func(c *renderConfig) { c.c
 // FullPaths keeps file paths as printed; by default the GOROOT prefix and
 // the module cache prefix (…/pkg/mod/) are trimmed.
 func FullPaths() RenderOption { return renderFunc(func(c *renderConfig) { c.fullPath = true }) }
+
+// WithStats makes [WriteText], [WriteJSON] and [WriteHTML] report what the
+// parse could not read (from [Scanner.Stats], [Dump.Stats] or
+// [GroupReaderStats]): a warning line per problem in text and HTML, a
+// "stats" object in JSON.
+func WithStats(st Stats) RenderOption {
+	return renderFunc(func(c *renderConfig) { c.stats = &st })
+}
 
 // Title sets the heading of [WriteHTML] output.
 func Title(s string) RenderOption { return renderFunc(func(c *renderConfig) { c.title = s }) }
@@ -283,7 +276,7 @@ func stateText(g *Group) string {
 		if k == "" {
 			k = "?"
 		}
-		b.WriteString(k)
+		b.WriteString(termSafe(k))
 		if len(keys) > 1 {
 			fmt.Fprintf(&b, " ×%d", g.States[k])
 		}
@@ -336,7 +329,7 @@ func frameLines(g *Group, pt pathTrimmer, full bool) (calls, locs []string) {
 		if !full {
 			file = pt.trim(file)
 		}
-		return file + ":" + strconv.Itoa(f.Line)
+		return termSafe(file) + ":" + strconv.Itoa(f.Line)
 	}
 	for i := range g.Frames {
 		f := &g.Frames[i]
@@ -344,9 +337,9 @@ func frameLines(g *Group, pt pathTrimmer, full bool) (calls, locs []string) {
 			calls = append(calls, fmt.Sprintf("…%d frames elided…", g.Elided))
 			locs = append(locs, "")
 		}
-		c := f.Func
+		c := termSafe(f.Func)
 		if !f.NoArgs {
-			c += "(" + f.Args + ")"
+			c += "(" + termSafe(f.Args) + ")"
 		}
 		calls = append(calls, c)
 		locs = append(locs, loc(f))
@@ -356,7 +349,7 @@ func frameLines(g *Group, pt pathTrimmer, full bool) (calls, locs []string) {
 		locs = append(locs, "")
 	}
 	if g.CreatedBy != nil {
-		calls = append(calls, "created by "+g.CreatedBy.Func)
+		calls = append(calls, "created by "+termSafe(g.CreatedBy.Func))
 		locs = append(locs, loc(g.CreatedBy))
 	}
 	return calls, locs
@@ -364,7 +357,12 @@ func frameLines(g *Group, pt pathTrimmer, full bool) (calls, locs []string) {
 
 // WriteText writes groups as aligned text, most frequent first: a heading
 // per group (count, states, wait range, IDs) and its stack, call and
-// location in two columns. Cost: one pass, buffered writes.
+// location in two columns. With [WithStats], a warning line follows the
+// heading for each thing the parse could not read. Every string from the
+// dump is escaped for a terminal: control characters (ESC, BEL, NUL, …),
+// bidirectional overrides and invalid UTF-8 are written as \xNN or
+// \uNNNN, so a hostile dump cannot move the cursor, retitle the window or
+// reorder what is shown. Cost: one pass, buffered writes.
 func WriteText(w io.Writer, groups []*Group, opts ...RenderOption) error {
 	c := newRenderConfig(opts)
 	pt := newPathTrimmer(groups)
@@ -380,6 +378,11 @@ func WriteText(w io.Writer, groups []*Group, opts ...RenderOption) error {
 		total += g.Count
 	}
 	fmt.Fprintf(bw, "%d goroutines in %d groups\n", total, len(groups))
+	if c.stats != nil {
+		for _, p := range c.stats.Problems() {
+			fmt.Fprintf(bw, "%s %s\n", col(ansiRed, "warning:"), termSafe(p))
+		}
+	}
 	for _, g := range groups {
 		bw.WriteByte('\n')
 		fmt.Fprintf(bw, "%s %s", col(ansiBold, strconv.Itoa(g.Count)), col(ansiGreen, stateText(g)))
@@ -389,7 +392,7 @@ func WriteText(w io.Writer, groups []*Group, opts ...RenderOption) error {
 		}
 		if len(g.Labels) > 0 {
 			bw.WriteString("  ")
-			bw.WriteString(col(ansiDim, "labels "+labelString(g.Labels, ":")))
+			bw.WriteString(col(ansiDim, "labels "+headerLabels(g.Labels, false)))
 		}
 		bw.WriteByte('\n')
 		calls, locs := frameLines(g, pt, c.fullPath)
@@ -486,6 +489,10 @@ type GroupsDoc struct {
 	Schema     string   `json:"schema"`
 	Goroutines int      `json:"goroutines"`
 	Groups     []*Group `json:"groups"`
+	// Stats is present when the document was written with [WithStats];
+	// Problems repeats [Stats.Problems] as sentences.
+	Stats    *Stats   `json:"stats,omitempty"`
+	Problems []string `json:"problems,omitempty"`
 }
 
 // DeltaDoc is the JSON document of [WriteDeltaJSON]: the schema name and
@@ -495,8 +502,10 @@ type DeltaDoc struct {
 	Delta
 }
 
-// WriteJSON writes groups as a [GroupsDoc], indented.
-func WriteJSON(w io.Writer, groups []*Group) error {
+// WriteJSON writes groups as a [GroupsDoc], indented. Of the options only
+// [WithStats] matters here.
+func WriteJSON(w io.Writer, groups []*Group, opts ...RenderOption) error {
+	c := newRenderConfig(opts)
 	total := 0
 	for _, g := range groups {
 		total += g.Count
@@ -506,7 +515,11 @@ func WriteJSON(w io.Writer, groups []*Group) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(GroupsDoc{Schema: SchemaGroups, Goroutines: total, Groups: groups})
+	doc := GroupsDoc{Schema: SchemaGroups, Goroutines: total, Groups: groups, Stats: c.stats}
+	if c.stats != nil {
+		doc.Problems = c.stats.Problems()
+	}
+	return enc.Encode(doc)
 }
 
 // WriteDeltaJSON writes d as a [DeltaDoc], indented.

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-var cmpDump = cmp.Options{cmpopts.IgnoreUnexported(Goroutine{}), cmpopts.EquateEmpty()}
+var cmpDump = cmp.Options{cmpopts.IgnoreUnexported(Goroutine{}), cmpopts.IgnoreFields(Dump{}, "Stats"), cmpopts.EquateEmpty()}
 
 // roundTrip writes d back in the runtime's format and parses it again.
 func roundTrip(t testing.TB, d *Dump) *Dump {
@@ -71,13 +71,32 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	matrix, _ := filepath.Glob("testdata/matrix/*.txt")
+	for _, name := range matrix {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Add([]byte("goroutine 1 [running]:\nmain.main()\n\t/a.go:1 +0x1\n"))
+	for _, in := range fuzzFindings {
+		f.Add([]byte(in))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := Parse(bytes.NewReader(data))
-		if err != nil {
-			if d == nil {
-				t.Fatal("nil dump with error")
+		if d == nil {
+			t.Fatal("nil dump")
+		}
+		// Nothing is dropped silently: every line that starts like a
+		// goroutine header is a goroutine or is counted as unparsed.
+		if !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) && d.Format != "debug=1" {
+			if n := countHeaders(data); d.Stats.Goroutines+d.Stats.Unparsed != n {
+				t.Fatalf("%d parsed + %d unparsed != %d header lines", d.Stats.Goroutines, d.Stats.Unparsed, n)
 			}
+		}
+		if d.Stats.Goroutines != len(d.Goroutines) {
+			t.Fatalf("Stats.Goroutines %d, %d goroutines", d.Stats.Goroutines, len(d.Goroutines))
+		}
+		if err != nil {
 			return
 		}
 		// Grouping and rendering never fail on a parsed dump.
@@ -92,14 +111,48 @@ func FuzzParse(f *testing.F) {
 		if err := WriteHTML(&sink, gs); err != nil {
 			t.Fatal(err)
 		}
-		if d.Format != "text" {
+		if d.Format != "text" || d.Stats.DroppedFrames > 0 {
 			return
 		}
 		d2 := roundTrip(t, d)
+		if d2.Stats.Unparsed != 0 {
+			t.Fatalf("WriteDump wrote a header Parse cannot read: %q", d2.Stats.UnparsedExamples)
+		}
 		if diff := cmp.Diff(d, d2, cmpDump); diff != "" {
 			var buf bytes.Buffer
 			WriteDump(&buf, d)
 			t.Fatalf("round trip (-want +got):\n%s\nrendered:\n%q", diff, buf.String())
 		}
 	})
+}
+
+// fuzzFindings are inputs FuzzParse once failed on (issue 14, point 13).
+var fuzzFindings = []string{
+	// mp= without gp= and m=: read as a goroutine, mp was lost on the way back.
+	"goroutine 0 mp=01 []:\n0()\n\t0:0\n",
+	// a suffix with text after its number: the text was lost.
+	"goroutine 0 [chan receive, synctest bubble 1 (durable)]:\n0()\n\t0:0\n",
+	"goroutine 0 [chan receive, synctest bubble 1\x00 (durable)]:\n0()\n\t0:0\n",
+	"goroutine 0 [chan receive\x00, synctest bubble 1 (durable)]:\n0()\n\t0:0\n",
+	"goroutine 0 [a (scan), b]:\n0()\n\t0:0\n",
+	"goroutine 0 [a, locked to thread, 3 minutes]:\n0()\n\t0:0\n",
+	"goroutine 0 [a, 0 minutes]:\n0()\n\t0:0\n",
+}
+
+// TestFuzzFindings: each input FuzzParse found reads back the same after
+// WriteDump, and a header that is not the runtime's is counted, not lost.
+func TestFuzzFindings(t *testing.T) {
+	for _, in := range fuzzFindings {
+		d, err := Parse(strings.NewReader(in))
+		if err != nil {
+			if d.Stats.Unparsed != 1 {
+				t.Errorf("%q: %v, stats %+v", in, err, d.Stats)
+			}
+			continue
+		}
+		d2 := roundTrip(t, d)
+		if diff := cmp.Diff(d, d2, cmpDump); diff != "" {
+			t.Errorf("%q round trip (-want +got):\n%s", in, diff)
+		}
+	}
 }

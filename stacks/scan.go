@@ -59,6 +59,12 @@ type Scanner struct {
 	proto  []*Goroutine
 	err    error
 	done   bool
+	eof    bool // the input is read; done once the last goroutine is finished
+
+	cfg   scanConfig
+	stats Stats
+	kept  int      // frames kept by the goroutine under construction, ancestors' included
+	drop  Ancestor // ancestor past the frame limit: read, not kept
 }
 
 const (
@@ -103,13 +109,15 @@ type fileInfo struct {
 
 // NewScanner returns a Scanner reading the dump from r. It detects the
 // format from the first bytes: gzip (the debug=0 protobuf profile, read
-// whole by google/pprof) or text.
-func NewScanner(r io.Reader) *Scanner {
+// whole by google/pprof, within [MaxProfileBytes] and [MaxProfileSamples])
+// or text. Options set the limits; see [DefaultMaxFrames].
+func NewScanner(r io.Reader, opts ...ScanOption) *Scanner {
 	s := &Scanner{
 		br:    bufio.NewReaderSize(r, 64<<10),
 		strs:  make(map[string]string),
 		funcs: make(map[string]*funcInfo),
 		files: make(map[string]*fileInfo),
+		cfg:   newScanConfig(opts),
 	}
 	if b, _ := s.br.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
 		s.format = "proto"
@@ -139,28 +147,38 @@ func (s *Scanner) Next() (ok bool) {
 		}
 		s.ready, s.proto = s.proto[0], s.proto[1:]
 		s.n++
+		s.stats.Goroutines++
 		return true
 	}
 	for !s.done {
-		line, err := s.readLine()
-		if len(line) > 0 || err == nil {
-			s.line(line)
-		}
-		if err != nil {
+		if s.eof {
+			// The last line may have completed one goroutine and
+			// started another: the first was returned, finish the second.
 			s.done = true
 			s.finish()
-			if err != io.EOF {
-				s.err = fmt.Errorf("stacks: read: %w", err)
+		} else {
+			line, err := s.readLine()
+			if len(line) > 0 || err == nil {
+				s.line(line)
+			}
+			if err != nil {
+				s.eof = true
+				if err != io.EOF {
+					s.err = fmt.Errorf("stacks: read: %w", err)
+				}
 			}
 		}
 		if s.ready != nil {
 			s.n++
+			s.stats.Goroutines++
 			return true
 		}
 	}
 	if s.err == nil && s.n == 0 {
 		found := "empty input"
-		if s.first != "" {
+		if s.stats.Unparsed > 0 {
+			found = fmt.Sprintf("%d goroutine header%s it could not read, the first %q", s.stats.Unparsed, plural(s.stats.Unparsed), s.stats.UnparsedExamples[0])
+		} else if s.first != "" {
 			found = strconv.Quote(s.first)
 		}
 		s.err = fmt.Errorf("%w: expected a line like \"goroutine 1 [running]:\" or \"goroutine profile: total N\", found %s", ErrNoDump, found)
@@ -179,6 +197,12 @@ func (s *Scanner) Err() error { return s.err }
 // Reason returns the first panic, fatal error or signal line seen before
 // the goroutines ("panic: boom"), or "".
 func (s *Scanner) Reason() string { return s.reason }
+
+// Stats returns what the scan has read so far and what it could not read:
+// unparsed goroutine headers, a debug=1 total that does not match its
+// records, frames dropped past [MaxFrames]. Call it after Next returns
+// false for the whole input's figures.
+func (s *Scanner) Stats() Stats { return s.stats }
 
 // Format returns the format detected so far: "text", "debug=1", "proto"
 // or "" before any goroutine.
@@ -237,11 +261,31 @@ var (
 	pLabelsPr  = []byte("# labels: ")
 )
 
+// headerLike reports whether l starts like a goroutine header,
+// "goroutine N ": such a line is read as a goroutine or counted as
+// unparsed, never skipped silently.
+func headerLike(l []byte) bool {
+	if !bytes.HasPrefix(l, pGoroutine) {
+		return false
+	}
+	_, n := parseUint(l[len(pGoroutine):])
+	return n > 0 && len(l) > len(pGoroutine)+n && l[len(pGoroutine)+n] == ' '
+}
+
 func (s *Scanner) outsideLine(l []byte) {
-	if bytes.HasPrefix(l, pGoroutine) && (bytes.HasSuffix(l, []byte("]:")) || bytes.HasSuffix(l, []byte("}:"))) {
+	if headerLike(l) {
 		if s.header(l) {
 			return
 		}
+		s.stats.Unparsed++
+		if len(s.stats.UnparsedExamples) < maxExamples {
+			e := l
+			if len(e) > 120 {
+				e = e[:120]
+			}
+			s.stats.UnparsedExamples = append(s.stats.UnparsedExamples, string(e))
+		}
+		return
 	}
 	if s.inProf && len(l) > 0 && l[0] >= '0' && l[0] <= '9' {
 		if s.recordHeader(l) {
@@ -253,6 +297,9 @@ func (s *Scanner) outsideLine(l []byte) {
 	}
 	if i := bytes.Index(l, pProfile); i > 0 && bytes.IndexByte(l[:i], ' ') < 0 {
 		s.inProf = true
+		n, _ := parseUint(l[i+len(pProfile):])
+		s.stats.Profiles++
+		s.stats.StatedTotal += int(min(n, 1<<31))
 		if s.format == "" {
 			s.format = "debug=1"
 		}
@@ -295,14 +342,22 @@ func (s *Scanner) newBuild() *gbuild {
 	}
 	s.pendKind = pendNone
 	s.anc = nil
+	s.kept = 0
 	return b
 }
 
-// header parses "goroutine N [gp=… m=… mp=…] [state…]:".
+// header parses a goroutine header as the runtime prints it
+// (runtime.goroutineheader):
+//
+//	goroutine N [gp=0x… m=M mp=0x…|gp=0x… m=nil] [STATUS[ (leaked)][ (scan)][ (durable)][, W minutes][, locked to thread][, synctest bubble B]]:
+//
+// with pprof labels either inside the brackets (Go 1.26, " labels:{…}")
+// or after them (Go 1.27, " {…}"). It reports false, building nothing,
+// for a line that does not have that shape.
 func (s *Scanner) header(l []byte) bool {
 	rest := l[len(pGoroutine):]
 	id, n := parseUint(rest)
-	if n == 0 || n >= len(rest) || rest[n] != ' ' {
+	if n == 0 || n >= len(rest) || rest[n] != ' ' || len(rest) < 2 || rest[len(rest)-1] != ':' {
 		return false
 	}
 	rest = rest[n:]
@@ -310,13 +365,17 @@ func (s *Scanner) header(l []byte) bool {
 	if open < 0 {
 		return false
 	}
-	meta, st := rest[:open], rest[open+2:len(rest)-2]
-	var labels []byte
-	if !bytes.HasSuffix(rest, []byte("]:")) || !bytes.Contains(st, pLabels) {
-		// Go 1.27 (GODEBUG tracebacklabels=1) prints pprof labels after the
-		// state: "[chan receive] {job: sync, tenant: "a b"}:". A state
-		// never contains ']', so the first one closes it.
-		body := rest[open+2 : len(rest)-1]
+	meta := rest[:open]
+	body := rest[open+2 : len(rest)-1] // STATUS…]{ labels}
+	var st, labels []byte
+	form := labelsNone
+	if i := bytes.Index(body, pLabels); i >= 0 && body[len(body)-1] == ']' {
+		// Go 1.26: the labels close the brackets; a status never holds
+		// " labels:{", so the first one starts them.
+		st, labels = body[:i], body[i+len(pLabels)-1:len(body)-1]
+		form = labelsBracket
+	} else {
+		// A status never contains ']', so the first one closes it.
 		end := bytes.IndexByte(body, ']')
 		if end < 0 {
 			return false
@@ -326,37 +385,90 @@ func (s *Scanner) header(l []byte) bool {
 			if len(labels) < 3 || labels[0] != ' ' || labels[1] != '{' || labels[len(labels)-1] != '}' {
 				return false
 			}
+			labels = labels[1:]
+			form = labelsAfterHdr
+		}
+	}
+	var lm map[string]string
+	switch form {
+	case labelsBracket:
+		m, ok := parseBracketLabels(labels, ": ")
+		if !ok {
+			return false
+		}
+		lm = m
+	case labelsAfterHdr:
+		m, ok := parseHeaderLabels(labels[1 : len(labels)-1])
+		if !ok {
+			return false
+		}
+		lm = m
+	}
+	var gp, mp uint64
+	var mid []byte
+	if len(meta) > 0 {
+		// " gp=0x… m=N mp=0x…" or " gp=0x… m=nil", nothing else.
+		f := bytes.Split(meta[1:], []byte(" "))
+		if len(f) < 2 || !isHexTok(f[0], "gp=0x") || !bytes.HasPrefix(f[1], []byte("m=")) {
+			return false
+		}
+		gp = parseHex(f[0][3:])
+		mid = f[1][2:]
+		switch {
+		case string(mid) == "nil" && len(f) == 2:
+		case len(f) == 3 && len(mid) > 0 && isDecimal(mid) && isHexTok(f[2], "mp=0x"):
+			mp = parseHex(f[2][3:])
+		default:
+			return false
 		}
 	}
 	b := s.newBuild()
 	g := &b.g
-	if len(labels) > 0 {
-		g.Labels = parseHeaderLabels(labels[2 : len(labels)-1])
-	}
 	g.ID = id
-	if len(meta) > 0 {
-		for _, f := range bytes.Fields(meta) {
-			k, v, ok := bytes.Cut(f, []byte("="))
-			if !ok {
-				return false
-			}
-			switch string(k) {
-			case "gp":
-				g.GP = parseHex(v)
-			case "m":
-				g.M = s.intern(v)
-			case "mp":
-				g.MP = parseHex(v)
-			default:
-				return false
-			}
+	g.Labels = lm
+	if lm != nil {
+		g.labelForm = uint8(form)
+	}
+	if mid != nil {
+		g.GP, g.M, g.MP = gp, s.intern(mid), mp
+	}
+	// The runtime prints ", W minutes", ", locked to thread" and
+	// ", synctest bubble B" in that order at the end, and the flags
+	// " (leaked)", " (scan)", " (durable)" right after the status. Read
+	// them from the end, each at most once and in that order; whatever
+	// is left (a status holding ", ", a suffix out of order) stays in the
+	// state, so nothing printed is lost and WriteDump gives it back.
+	status := st
+	stage := 3
+	for stage > 0 {
+		i := bytes.LastIndex(status, []byte(", "))
+		if i < 0 {
+			break
 		}
+		p := status[i+2:]
+		switch {
+		case stage >= 3 && bytes.HasPrefix(p, []byte("synctest bubble ")) && isDecimal(p[len("synctest bubble "):]):
+			v, _ := parseUint(p[len("synctest bubble "):])
+			if v == 0 {
+				stage = 0
+				continue
+			}
+			g.Bubble, stage = v, 2
+		case stage >= 2 && string(p) == "locked to thread":
+			g.Locked, stage = true, 1
+		case bytes.HasSuffix(p, []byte(" minutes")) && isDecimal(p[:len(p)-len(" minutes")]):
+			m, _ := parseUint(p)
+			if m == 0 || m > 1<<31 {
+				stage = 0
+				continue
+			}
+			g.WaitMinutes, stage = int(m), 0
+		default:
+			stage = 0
+			continue
+		}
+		status = status[:i]
 	}
-	if i := bytes.Index(st, pLabels); i >= 0 {
-		g.Labels = parseLabels(st[i+len(pLabels)-1:])
-		st = st[:i]
-	}
-	status, rest, more := bytes.Cut(st, []byte(", "))
 	for {
 		switch {
 		case bytes.HasSuffix(status, []byte(" (durable)")):
@@ -374,25 +486,6 @@ func (s *Scanner) header(l []byte) bool {
 		}
 		break
 	}
-	var unknown []byte
-	for more {
-		var p []byte
-		p, rest, more = bytes.Cut(rest, []byte(", "))
-		switch {
-		case bytes.HasSuffix(p, []byte(" minutes")):
-			m, _ := parseUint(p)
-			g.WaitMinutes = int(min(m, 1<<31))
-		case string(p) == "locked to thread":
-			g.Locked = true
-		case bytes.HasPrefix(p, []byte("synctest bubble ")):
-			g.Bubble, _ = parseUint(p[len("synctest bubble "):])
-		default:
-			unknown = append(append(unknown, ", "...), p...)
-		}
-	}
-	if unknown != nil {
-		status = append(status[:len(status):len(status)], unknown...)
-	}
 	g.State = s.intern(status)
 	s.cur = b
 	s.mode = modeGoroutine
@@ -400,6 +493,16 @@ func (s *Scanner) header(l []byte) bool {
 		s.format = "text"
 	}
 	return true
+}
+
+// isDecimal reports whether b is one or more decimal digits that fit in a
+// uint64 without a leading zero (as the runtime prints numbers).
+func isDecimal(b []byte) bool {
+	if len(b) == 0 || len(b) > 1 && b[0] == '0' {
+		return false
+	}
+	_, n := parseUint(b)
+	return n == len(b)
 }
 
 // goroutineLine handles a line inside a text goroutine; false means the
@@ -447,6 +550,13 @@ func (s *Scanner) goroutineLine(l []byte) bool {
 		return true
 	case bytes.HasPrefix(l, pOrigin) && bytes.HasSuffix(l, []byte("]:")):
 		id, _ := parseUint(l[len(pOrigin):])
+		if s.kept >= s.cfg.maxFrames {
+			// Past the frame limit: read the ancestor, keep nothing.
+			s.drop = Ancestor{}
+			s.anc = &s.drop
+			return true
+		}
+		s.kept++ // an ancestor costs as much as a frame
 		b.g.Ancestors = append(b.g.Ancestors, Ancestor{ID: id})
 		s.anc = &b.g.Ancestors[len(b.g.Ancestors)-1]
 		return true
@@ -524,7 +634,7 @@ func (s *Scanner) flushPending() {
 		s.cur.g.Truncated = true
 	case pendAncestor:
 		fr.Args = s.intern(s.pendArgs)
-		s.anc.Frames = append(s.anc.Frames, fr)
+		s.addAncestorFrame(fr)
 		s.cur.g.Truncated = true
 	case pendCgo:
 		fr.NoArgs = true
@@ -596,7 +706,7 @@ func (s *Scanner) fileLine(l []byte) {
 		s.addFrame(fr, fhash{s.pendFn.hash, fh})
 	case pendAncestor:
 		fr.Args = s.intern(s.pendArgs)
-		s.anc.Frames = append(s.anc.Frames, fr)
+		s.addAncestorFrame(fr)
 	case pendCreated:
 		fr.NoArgs = true
 		if s.anc != nil && s.anc.CreatedBy != nil {
@@ -608,8 +718,35 @@ func (s *Scanner) fileLine(l []byte) {
 }
 
 func (s *Scanner) addFrame(fr Frame, h fhash) {
+	if !s.keep() {
+		return
+	}
 	s.cur.frames = append(s.cur.frames, fr)
 	s.cur.hs = append(s.cur.hs, h)
+}
+
+// keep reports whether the goroutine under construction may keep one more
+// frame ([MaxFrames]); if not, it counts the frame as dropped.
+func (s *Scanner) keep() bool {
+	if s.kept >= s.cfg.maxFrames {
+		s.cur.g.DroppedFrames++
+		s.stats.DroppedFrames++
+		return false
+	}
+	s.kept++
+	return true
+}
+
+// addAncestorFrame adds fr to the ancestor being read.
+func (s *Scanner) addAncestorFrame(fr Frame) {
+	if s.anc == &s.drop || !s.keep() {
+		if s.anc == &s.drop {
+			s.cur.g.DroppedFrames++
+			s.stats.DroppedFrames++
+		}
+		return
+	}
+	s.anc.Frames = append(s.anc.Frames, fr)
 }
 
 func (s *Scanner) addFrameArgs(fr Frame, args []byte) {
@@ -622,6 +759,10 @@ func (s *Scanner) addFrameArgs(fr Frame, args []byte) {
 
 func (s *Scanner) addFrameArgsHash(fr Frame, args []byte, h fhash) {
 	b := s.cur
+	if !s.keep() {
+		return
+	}
+	s.kept-- // addFrame counts it
 	switch string(args) {
 	case "":
 	case "...":
@@ -645,6 +786,7 @@ func (s *Scanner) recordHeader(l []byte) bool {
 	}
 	b := s.newBuild()
 	b.g.Count = int(min(n, 1<<31))
+	s.stats.ProfileTotal = int(min(uint64(s.stats.ProfileTotal)+uint64(b.g.Count), 1<<62))
 	s.cur = b
 	s.mode = modeRecord
 	return true
@@ -656,8 +798,11 @@ func (s *Scanner) recordLine(l []byte) bool {
 		return false
 	}
 	if bytes.HasPrefix(l, pLabelsPr) {
-		s.cur.g.Labels = parseLabels(l[len(pLabelsPr):])
-		return true
+		if m, ok := parseBracketLabels(bytes.TrimSpace(l[len(pLabelsPr):]), ":"); ok {
+			s.cur.g.Labels = m
+			return true
+		}
+		return false
 	}
 	f := l[1:]
 	next := func() []byte {
@@ -817,104 +962,6 @@ func splitFunc(name string) (pkg, recv string) {
 		}
 	}
 	return pkg, ""
-}
-
-// parseLabels parses {"k": "v", "k2":"v2"}; malformed text yields the
-// labels read so far.
-func parseLabels(b []byte) map[string]string {
-	b = bytes.TrimSpace(b)
-	if len(b) < 2 || b[0] != '{' {
-		return nil
-	}
-	b = b[1:]
-	m := map[string]string{}
-	for {
-		b = bytes.TrimLeft(b, " ,")
-		if len(b) == 0 || b[0] != '"' {
-			break
-		}
-		k, rest, ok := cutQuoted(b)
-		if !ok {
-			break
-		}
-		rest = bytes.TrimLeft(rest, " ")
-		if len(rest) == 0 || rest[0] != ':' {
-			break
-		}
-		rest = bytes.TrimLeft(rest[1:], " ")
-		v, rest2, ok := cutQuoted(rest)
-		if !ok {
-			break
-		}
-		m[k] = v
-		b = rest2
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
-}
-
-// parseHeaderLabels parses the body of Go 1.27's header labels,
-// `k: v, "k 2": "v\"2"`: a key or value is bare when it has only
-// [A-Za-z0-9./_] and a quoted Go string otherwise. Malformed text yields
-// the labels read so far.
-func parseHeaderLabels(b []byte) map[string]string {
-	m := map[string]string{}
-	for len(b) > 0 {
-		k, rest, ok := cutLabelToken(b)
-		if !ok || len(rest) < 2 || rest[0] != ':' || rest[1] != ' ' {
-			break
-		}
-		v, rest, ok := cutLabelToken(rest[2:])
-		if !ok {
-			break
-		}
-		m[k] = v
-		if len(rest) == 0 {
-			break
-		}
-		if len(rest) < 2 || rest[0] != ',' || rest[1] != ' ' {
-			break
-		}
-		b = rest[2:]
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
-}
-
-// cutLabelToken cuts one bare or quoted label key or value from b.
-func cutLabelToken(b []byte) (string, []byte, bool) {
-	if len(b) > 0 && b[0] == '"' {
-		return cutQuoted(b)
-	}
-	i := 0
-	for i < len(b) && b[i] != ':' && b[i] != ',' {
-		i++
-	}
-	return string(b[:i]), b[i:], true
-}
-
-// cutQuoted unquotes the Go string literal at the start of b.
-func cutQuoted(b []byte) (string, []byte, bool) {
-	if len(b) == 0 || b[0] != '"' {
-		return "", b, false
-	}
-	for i := 1; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			v, err := strconv.Unquote(string(b[:i+1]))
-			if err != nil {
-				return "", b, false
-			}
-			return v, b[i+1:], true
-		}
-	}
-	return "", b, false
 }
 
 // isHexTok reports whether b is prefix followed by one or more hex digits.

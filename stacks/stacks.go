@@ -103,8 +103,13 @@ type Goroutine struct {
 	// goroutine (a frame without its file line), as the 64 MiB cut of
 	// debug=2 does.
 	Truncated bool `json:"truncated,omitempty"`
+	// DroppedFrames counts the frames (its own and its ancestors') the
+	// parser did not keep because the goroutine had more than
+	// [MaxFrames]; the frames kept are the innermost ones.
+	DroppedFrames int `json:"dropped_frames,omitempty"`
 
-	hs []fhash // per-frame hashes of function and file, set by the Scanner
+	hs        []fhash // per-frame hashes of function and file, set by the Scanner
+	labelForm uint8   // how the header printed Labels: labelsBracket (Go 1.26) or labelsAfterHdr (Go 1.27)
 }
 
 // Ancestor is an "[originating from goroutine N]:" trace (GODEBUG=tracebackancestors).
@@ -128,6 +133,9 @@ type Dump struct {
 	// Format is the format the dump was read from: "text" (debug=2,
 	// runtime.Stack, panics), "debug=1" or "proto".
 	Format string `json:"format,omitempty"`
+	// Stats says what the parse read and what it could not (unparsed
+	// goroutine headers, a debug=1 total that does not match).
+	Stats Stats `json:"stats"`
 }
 
 // ErrNoDump is returned (wrapped) when the input holds no goroutine dump.
@@ -135,19 +143,22 @@ var ErrNoDump = errors.New("stacks: no goroutine dump found")
 
 // Parse reads a whole dump (any format Go prints; text embedded in other
 // output is skipped). It returns a clear error for input that holds no dump.
+// Goroutine headers it cannot read are counted in [Dump.Stats], never
+// dropped silently. Options set the limits ([MaxFrames], …).
 //
 // Parse keeps every goroutine in memory: about 1.5 KiB per goroutine of
 // five frames (names and files are interned and shared; argument text is
 // copied). To process a huge dump
 // without holding it, use [NewScanner] or [GroupReader].
-func Parse(r io.Reader) (*Dump, error) {
-	s := NewScanner(r)
+func Parse(r io.Reader, opts ...ScanOption) (*Dump, error) {
+	s := NewScanner(r, opts...)
 	d := &Dump{}
 	for s.Next() {
 		d.Goroutines = append(d.Goroutines, s.Goroutine())
 	}
 	d.Reason = s.Reason()
 	d.Format = s.Format()
+	d.Stats = s.Stats()
 	if err := s.Err(); err != nil {
 		return d, err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,9 +39,10 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "write JSON (schema "+stacks.SchemaGroups+" or "+stacks.SchemaDelta+")")
 	htmlOut := fs.String("html", "", "write a self-contained HTML page to `FILE`")
 	minCount := fs.Int("min", 0, "show only groups of at least `N` goroutines")
-	match := fs.String("match", "", "show only groups whose functions, files, states or creator match `REGEXP`")
+	match := fs.String("match", "", "show only groups whose functions, files, states, labels or creator match `REGEXP`")
 	similar := fs.String("similar", "args", "grouping: exact (same args), args (ignore args), lines (ignore lines and args)")
 	merge := fs.Bool("merge-states", false, "group goroutines regardless of their state")
+	byLabels := fs.String("by-labels", "", "split groups by pprof labels: comma-separated `KEYS`, or * for the whole label set")
 	full := fs.Bool("full-paths", false, "do not trim GOROOT and module cache from paths")
 	color := fs.String("color", "auto", "color: auto (only on a terminal), always, never")
 	token := fs.String("token", "", "bearer `TOKEN` for a URL")
@@ -80,6 +82,9 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	if *merge {
 		opts = append(opts, stacks.MergeStates())
 	}
+	if o := labelGrouping(*byLabels); o != nil {
+		opts = append(opts, o)
+	}
 	var re *regexp.Regexp
 	if *match != "" {
 		var err error
@@ -118,16 +123,18 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "vitals stacks: --diff needs two dumps: OLD NEW")
 			return 2
 		}
-		old, err := src.group(pos[0], opts)
+		old, ost, err := src.group(pos[0], opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "vitals stacks: %s: %v\n", pos[0], err)
 			return 1
 		}
-		cur, err := src.group(pos[1], opts)
+		warnStats(stderr, pos[0], ost)
+		cur, cst, err := src.group(pos[1], opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "vitals stacks: %s: %v\n", pos[1], err)
 			return 1
 		}
+		warnStats(stderr, pos[1], cst)
 		d := stacks.Diff(old, cur)
 		d.Appeared, d.Grew, d.Shrank, d.Vanished = keepChanges(d.Appeared, keep), keepChanges(d.Grew, keep), keepChanges(d.Shrank, keep), keepChanges(d.Vanished, keep)
 		if *asJSON {
@@ -151,11 +158,13 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vitals stacks: one dump at a time (or --diff OLD NEW)")
 		return 2
 	}
-	groups, err := src.group(name, opts)
+	groups, st, err := src.group(name, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "vitals stacks: %s: %v\n", name, err)
 		return 1
 	}
+	warnStats(stderr, name, st)
+	ropts = append(ropts, stacks.WithStats(st))
 	groups = keep(groups)
 	if *htmlOut != "" {
 		f, err := os.Create(*htmlOut)
@@ -181,7 +190,7 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *asJSON {
-		err = stacks.WriteJSON(stdout, groups)
+		err = stacks.WriteJSON(stdout, groups, stacks.WithStats(st))
 	} else {
 		err = stacks.WriteText(stdout, groups, ropts...)
 	}
@@ -190,6 +199,43 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// labelGrouping turns --by-labels into a grouping option: "" none, "*"
+// the whole label set, else the listed keys.
+func labelGrouping(v string) stacks.GroupOption {
+	switch strings.TrimSpace(v) {
+	case "":
+		return nil
+	case "*":
+		return stacks.ByLabels()
+	}
+	var keys []string
+	for _, k := range strings.Split(v, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return stacks.ByLabels(keys...)
+}
+
+// warnStats writes one warning line on stderr for each thing the parser
+// could not read in the dump called name: nothing is dropped silently.
+func warnStats(stderr io.Writer, name string, st stacks.Stats) {
+	for _, p := range st.Problems() {
+		fmt.Fprintf(stderr, "vitals stacks: warning: %s: %s\n", termSafeArg(name), p)
+	}
+}
+
+// termSafeArg quotes a command-line name that holds a control character,
+// so a file name cannot act on the terminal either.
+func termSafeArg(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x202e || r == 0x2066 || r == 0x2067 || r == 0x2068 || r == 0x202d {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func keepChanges(cs []*stacks.GroupChange, keep func([]*stacks.Group) []*stacks.Group) []*stacks.GroupChange {
@@ -213,6 +259,11 @@ func groupMatches(g *stacks.Group, re *regexp.Regexp) bool {
 			return true
 		}
 	}
+	for k, v := range g.Labels {
+		if re.MatchString(k) || re.MatchString(v) {
+			return true
+		}
+	}
 	return g.CreatedBy != nil && re.MatchString(g.CreatedBy.Func)
 }
 
@@ -222,14 +273,15 @@ type source struct {
 	timeout     time.Duration
 }
 
-// group streams the dump named by name into groups.
-func (s source) group(name string, opts []stacks.GroupOption) ([]*stacks.Group, error) {
+// group streams the dump named by name into groups, with what the parser
+// could not read.
+func (s source) group(name string, opts []stacks.GroupOption) ([]*stacks.Group, stacks.Stats, error) {
 	r, closer, err := s.open(name)
 	if err != nil {
-		return nil, err
+		return nil, stacks.Stats{}, err
 	}
 	defer closer()
-	return stacks.GroupReader(r, opts...)
+	return stacks.GroupReaderStats(r, opts...)
 }
 
 func (s source) open(name string) (io.Reader, func(), error) {

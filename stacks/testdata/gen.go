@@ -4,15 +4,25 @@
 // running small real Go programs (written to a temporary directory) with
 // the Go toolchain on PATH:
 //
-//	cd stacks/testdata && go run gen.go
+//	cd stacks/testdata && go run gen.go            # the classic set and the matrix
+//	cd stacks/testdata && go run gen.go -matrix    # only the matrix
 //
 // Every file it writes is named *.txt or *.pb.gz and is listed in
 // README.md with how it was made. The hand-written fixtures (hand_*.txt)
 // are not touched.
+//
+// The matrix (matrix/*) runs one labelled program under every supported
+// toolchain (the machine's go, and GOTOOLCHAIN=go1.27.3) in a module
+// declaring go 1.26 and one declaring go 1.27 (not under Go 1.26, which
+// refuses such a module), with pprof labels on and off, under
+// GOTRACEBACK levels and GODEBUG=tracebackancestors. Each text file
+// starts with a "# gen.go: …" line naming the toolchain, the go.mod
+// version and the environment; the file name says it too.
 package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -256,6 +266,8 @@ var dir string
 
 func main() {
 	log.SetFlags(0)
+	matrixOnly := flag.Bool("matrix", false, "regenerate only matrix/")
+	flag.Parse()
 	out, err := os.Getwd()
 	check(err)
 	dir, err = os.MkdirTemp("", "stacksgen")
@@ -263,6 +275,10 @@ func main() {
 	defer os.RemoveAll(dir)
 	// No core files from GOTRACEBACK=crash.
 	check(syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{}))
+	genMatrix(filepath.Join(out, "matrix"))
+	if *matrixOnly {
+		return
+	}
 
 	write("go.mod", "module gen\n\ngo 1.26\n")
 	write("prog/main.go", prog)
@@ -333,6 +349,221 @@ func main() {
 
 func write(name, text string) {
 	p := filepath.Join(dir, name)
+	check(os.MkdirAll(filepath.Dir(p), 0o755))
+	check(os.WriteFile(p, []byte(text), 0o644))
+}
+
+// labelProg runs goroutines under pprof labels of every shape the runtime
+// prints: bare and quoted keys and values, spaces, commas, colons,
+// braces, quotes, non-ASCII, control characters, invalid UTF-8, empty.
+const labelProg = `package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+)
+
+//go:noinline
+func Wait(ch chan int) { <-ch }
+
+//go:noinline
+func Locked(ch chan int) { runtime.LockOSThread(); <-ch }
+
+func spawnChain(depth int, done chan int) {
+	if depth == 0 {
+		<-done
+		return
+	}
+	go spawnChain(depth-1, done)
+	<-done
+}
+
+var sets = [][]string{
+	{"job", "sync", "tenant", "acme"},
+	{"path", "/v1/users.list_all"},
+	{"key with space", "value with space"},
+	{"comma,key", "a, b", "colon:key", "x: y"},
+	{"braces", "{}[]", "quote", "say \"hi\"", "back", "a\\b"},
+	{"unicode", "café 日本 🚀", "\u202e", "rtl"},
+	{"ctl", "\x1b[31mred\x07\x00\t\n", "invalid", "\xff\xfe"},
+	{"empty", "", "", "emptykey"},
+	{"fffd", "\ufffd", "del", "\x7f"},
+}
+
+func main() {
+	mode := os.Args[1]
+	done := make(chan int)
+	for _, kv := range sets {
+		pprof.Do(context.Background(), pprof.Labels(kv...), func(context.Context) { go Wait(done) })
+	}
+	go Wait(done) // no labels
+	pprof.Do(context.Background(), pprof.Labels("job", "locked"), func(context.Context) { go Locked(done) })
+	time.Sleep(100 * time.Millisecond)
+	switch mode {
+	case "stack":
+		buf := make([]byte, 1<<20)
+		os.Stdout.Write(buf[:runtime.Stack(buf, true)])
+	case "debug1", "debug0":
+		pprof.Lookup("goroutine").WriteTo(os.Stdout, int(mode[5]-'0'))
+	case "panic":
+		pprof.Do(context.Background(), pprof.Labels("req", "crash 1"), func(context.Context) {
+			var m map[string]int
+			m["boom"]++
+		})
+	case "repanic":
+		func() {
+			defer func() { panic(fmt.Sprint("again: ", recover())) }()
+			panic("first")
+		}()
+	case "repanic_same":
+		func() {
+			defer func() { panic(recover()) }()
+			panic("first")
+		}()
+	case "ancestors":
+		pprof.Do(context.Background(), pprof.Labels("job", "chain"), func(context.Context) { go spawnChain(3, done) })
+		time.Sleep(100 * time.Millisecond)
+		panic("ancestors")
+	case "leak":
+		pprof.Do(context.Background(), pprof.Labels("job", "leaky"), func(context.Context) {
+			for i := 0; i < 2; i++ {
+				go func() { ch := make(chan int); <-ch }()
+			}
+		})
+		time.Sleep(100 * time.Millisecond)
+		runtime.GC()
+		runtime.GC()
+		p := pprof.Lookup("goroutineleak")
+		if p == nil {
+			fmt.Fprintln(os.Stderr, "no goroutineleak profile")
+			os.Exit(3)
+		}
+		p.WriteTo(os.Stdout, 2)
+	}
+}
+`
+
+const labelSynctest = `package main
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestDump(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan int)
+		pprof.Do(context.Background(), pprof.Labels("job", "bubbled", "k v", "x,y"), func(context.Context) {
+			go func() { <-ch }()
+			go func() { time.Sleep(time.Hour) }()
+		})
+		synctest.Wait()
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		os.WriteFile(os.Getenv("DUMP_OUT"), buf[:n], 0o644)
+		close(ch)
+		time.Sleep(2 * time.Hour)
+	})
+}
+`
+
+// genMatrix writes matrix/<toolchain>_mod<version>_<variant>.{txt,pb.gz}.
+func genMatrix(out string) {
+	check(os.MkdirAll(out, 0o755))
+	old, _ := filepath.Glob(filepath.Join(out, "*"))
+	for _, f := range old {
+		os.Remove(f)
+	}
+	type combo struct{ toolchain, mod string }
+	local := strings.TrimSpace(goOutput("local", "env", "GOVERSION"))
+	combos := []combo{{local, "1.26"}, {"go1.27.3", "1.26"}, {"go1.27.3", "1.27"}}
+	type variant struct {
+		name, mode string
+		env        []string
+	}
+	variants := []variant{
+		{"stack", "stack", nil},
+		{"stack_labels1", "stack", []string{"GODEBUG=tracebacklabels=1"}},
+		{"stack_labels0", "stack", []string{"GODEBUG=tracebacklabels=0"}},
+		{"debug1", "debug1", nil},
+		{"debug0", "debug0", nil},
+		{"panic_single", "panic", []string{"GODEBUG=tracebacklabels=1"}},
+		{"panic_all", "panic", []string{"GODEBUG=tracebacklabels=1", "GOTRACEBACK=all"}},
+		{"panic_system", "panic", []string{"GODEBUG=tracebacklabels=1", "GOTRACEBACK=system"}},
+		{"panic_crash", "panic", []string{"GODEBUG=tracebacklabels=1", "GOTRACEBACK=crash"}},
+		{"repanic", "repanic", []string{"GODEBUG=tracebacklabels=1", "GOTRACEBACK=all"}},
+		{"repanic_same", "repanic_same", []string{"GODEBUG=tracebacklabels=1", "GOTRACEBACK=all"}},
+		{"ancestors", "ancestors", []string{"GODEBUG=tracebacklabels=1,tracebackancestors=5", "GOTRACEBACK=all"}},
+		{"leaked", "leak", []string{"GODEBUG=tracebacklabels=1"}},
+	}
+	for _, c := range combos {
+		mdir := filepath.Join(dir, "m"+c.toolchain+"_"+c.mod)
+		writeAt(mdir, "go.mod", "module gen\n\ngo "+c.mod+"\n")
+		writeAt(mdir, "prog/main.go", labelProg)
+		writeAt(mdir, "st/st_test.go", labelSynctest)
+		bin := filepath.Join(mdir, "prog.bin")
+		buildEnv := []string{"GOTOOLCHAIN=" + tc(c.toolchain, local)}
+		if strings.HasPrefix(c.toolchain, "go1.26") {
+			buildEnv = append(buildEnv, "GOEXPERIMENT=goroutineleakprofile")
+		}
+		goRun(mdir, buildEnv, "build", "-o", bin, "./prog")
+		base := c.toolchain + "_mod" + c.mod + "_"
+		head := func(v variant) string {
+			return fmt.Sprintf("# gen.go: %s, go.mod go %s, %s\n", c.toolchain, c.mod, strings.Join(append([]string{"mode=" + v.mode}, v.env...), " "))
+		}
+		for _, v := range variants {
+			b, _ := runProg(bin, v.env, v.mode)
+			if v.mode == "debug0" {
+				save(out, base+v.name+".pb.gz", b)
+				continue
+			}
+			save(out, base+v.name+".txt", append([]byte(head(v)), b...))
+		}
+		dump := filepath.Join(mdir, "synctest.txt")
+		env := append(buildEnv, "DUMP_OUT="+dump, "GODEBUG=tracebacklabels=1")
+		goRun(mdir, env, "test", "-count=1", "-timeout=60s", "-run", "TestDump", "./st")
+		b, err := os.ReadFile(dump)
+		check(err)
+		save(out, base+"synctest.txt", append([]byte(head(variant{mode: "synctest", env: []string{"GODEBUG=tracebacklabels=1"}})), b...))
+	}
+}
+
+// tc is the GOTOOLCHAIN value that selects toolchain.
+func tc(toolchain, local string) string {
+	if toolchain == local {
+		return "local"
+	}
+	return toolchain
+}
+
+func goOutput(toolchain string, args ...string) string {
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+toolchain)
+	b, err := cmd.Output()
+	check(err)
+	return string(b)
+}
+
+func goRun(wd string, env []string, args ...string) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = wd
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		log.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+}
+
+func writeAt(d, name, text string) {
+	p := filepath.Join(d, name)
 	check(os.MkdirAll(filepath.Dir(p), 0o755))
 	check(os.WriteFile(p, []byte(text), 0o644))
 }
