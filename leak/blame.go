@@ -171,6 +171,9 @@ func funcBase(f stacks.Frame) string {
 func testName(f stacks.Frame) (string, bool) {
 	base := funcBase(f)
 	top, _, _ := strings.Cut(base, ".")
+	if top == "TestMain" {
+		return "", false // runs the tests; not one of them
+	}
 	for _, p := range [...]string{"Test", "Benchmark", "Fuzz", "Example"} {
 		if !strings.HasPrefix(top, p) {
 			continue
