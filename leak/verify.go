@@ -55,7 +55,9 @@ func VerifyNone(t TestingT, opts ...Option) {
 // every goroutine it starts inherits, so leaks are blamed on the exact
 // (sub)test even from t.Parallel subtests and after intermediate goroutines
 // exited. While any Check is active, GODEBUG carries tracebacklabels=1 so
-// that dumps print labels; the previous value is restored afterwards.
+// that dumps print labels, unless they print already (Go 1.27 in a module
+// declaring go 1.27); the previous value is restored afterwards. A failure
+// points at the test's line that calls Check.
 // Check replaces pprof labels the test goroutine already had. It then
 // registers a t.Cleanup that runs [VerifyNone] with opts and
 // [VerifyClosed] when the test and its subtests are done. Register other
