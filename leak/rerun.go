@@ -72,6 +72,8 @@ func stackKey(frames []stacks.Frame, createdBy *stacks.Frame) string {
 // rerunChild is VerifyTestMain in the rerun's child: run the tests, check,
 // write every leaked goroutine's blame to path, exit with the tests' code.
 func rerunChild(m TestingM, c *config, path string) int {
+	// Processes the tests start are not part of the rerun.
+	os.Unsetenv(rerunEnv)
 	code := m.Run()
 	var res rerunResult
 	ls, err := c.findLeaks(curID(), "")
