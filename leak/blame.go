@@ -12,7 +12,16 @@ import (
 type blame struct {
 	test string // "TestA/sub" when observed, "TestA" when derived from a function
 	via  string // the function the derived blame rests on; "" when exact
+	// origin says where a goroutine no test can be blamed for was
+	// started (originInit, originTestMain); "" when unknown.
+	origin string
 }
+
+// Origins of goroutines started outside any test.
+const (
+	originInit     = "init"
+	originTestMain = "TestMain"
+)
 
 // maxChain bounds the walk up the parent chain.
 const maxChain = 256
@@ -69,7 +78,42 @@ func blameOf(g *stacks.Goroutine, byID map[uint64]*stacks.Goroutine, observedNam
 			return blame{test: name, via: viaOf(*g.CreatedBy, name)}
 		}
 	}
-	return blame{}
+	return blame{origin: originOf(g)}
+}
+
+// originOf tells a goroutine started by package initialization or by
+// TestMain from its creating function and ancestor traces, nearest first.
+func originOf(g *stacks.Goroutine) string {
+	if g.CreatedBy != nil {
+		if o := frameOrigin(*g.CreatedBy); o != "" {
+			return o
+		}
+	}
+	for _, a := range g.Ancestors {
+		for _, f := range a.Frames {
+			if o := frameOrigin(f); o != "" {
+				return o
+			}
+		}
+	}
+	return ""
+}
+
+// frameOrigin recognizes "pkg.init", "pkg.init.0", "pkg.init.0.func1"
+// (init functions and package variable initializers) and "pkg.TestMain",
+// "pkg.TestMain.func1".
+func frameOrigin(f stacks.Frame) string {
+	if f.Pkg == "runtime" || f.Pkg == "testing" || strings.HasPrefix(f.Func, "runtime.") {
+		return ""
+	}
+	top, _, _ := strings.Cut(funcBase(f), ".")
+	switch top {
+	case "init":
+		return originInit
+	case "TestMain":
+		return originTestMain
+	}
+	return ""
 }
 
 // testOnStack finds the function testing.tRunner called: the test.
@@ -127,6 +171,9 @@ func funcBase(f stacks.Frame) string {
 func testName(f stacks.Frame) (string, bool) {
 	base := funcBase(f)
 	top, _, _ := strings.Cut(base, ".")
+	if top == "TestMain" {
+		return "", false // runs the tests; not one of them
+	}
 	for _, p := range [...]string{"Test", "Benchmark", "Fuzz", "Example"} {
 		if !strings.HasPrefix(top, p) {
 			continue

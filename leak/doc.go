@@ -28,29 +28,60 @@
 // # Blame
 //
 // Every report names the test that started each goroutine when it can be
-// told. In order of precision:
-//   - the pprof label [Check] puts on the test goroutine, inherited by
-//     everything it starts, however deep and after any parent exited: the
-//     exact (sub)test name, also with t.Parallel;
-//   - the chain of "created by … in goroutine N" lines up to a live test
-//     goroutine (one running testing.tRunner), or a goroutine ID recorded
-//     by Check or VerifyNone;
-//   - ancestor traces, when the binary runs with
-//     GODEBUG=tracebackancestors=N (N ancestors kept per goroutine; it costs
-//     a stack copy at every go statement): they survive the parents;
-//   - the creating function, when it is a test or one of its closures
-//     ("leaked by TestTable (via pkg.TestTable.func1)").
+// told, and says why not when it cannot. The mechanisms, in the order a
+// user meets them:
+//
+//   - [Check] at the top of a test puts a pprof label on the test
+//     goroutine (vitals_leak_test=<name>). Everything the test starts
+//     inherits it, however deep, through helpers in any package, after
+//     any parent exited, with t.Parallel: the report names the exact
+//     (sub)test, "TestTable/b". A goroutine started under pprof.Do or
+//     pprof.SetGoroutineLabels gets the caller's labels instead and falls
+//     to the next mechanisms. The failure points at the test's line that
+//     calls Check.
+//   - [VerifyNone] (and Check) record which goroutine runs the test: a
+//     goroutine whose "created by … in goroutine N" chain reaches it, or
+//     any live goroutine running a test (testing.tRunner on its stack), is
+//     named after that test. A chain broken by a parent that exited is not
+//     followed; the report then says "its creators have exited" and what
+//     to do.
+//   - The creating function, when it is a test or a closure in one, names
+//     the top-level test even after it returned: "leaked by TestTable (via
+//     pkg.TestTable.func1)".
+//   - Ancestor traces, when the binary runs with
+//     GODEBUG=tracebackancestors=N (each goroutine remembers the stacks of
+//     N creators; it costs a copy of them at every go statement), survive
+//     the parents.
+//   - [VerifyTestMain], finding goroutines none of the above can attribute,
+//     runs the test binary once more with GODEBUG=tracebackancestors=32
+//     (same arguments and environment, output files left alone, never
+//     recursively, bounded by [Rerun]) and names their tests from the
+//     rerun: "leaked by TestHelper (found by the rerun)". The report says
+//     that it reran, how long it took, and how many goroutines the rerun
+//     reproduced. A helper's goroutine is named after the top-level test
+//     ("TestSubtests (via pkg.TestSubtests.func1)"); use Check for the
+//     exact subtest.
+//
+// Where no test can be named the report says which case it is, in one
+// line: started during package initialization (init, package variables),
+// started by TestMain, not leaked again by the rerun (timing-dependent),
+// or a creation chain that passes through no test (a process-wide
+// singleton: ignore it with [IgnoreCreatedBy]).
 //
 // A check run by a named test (Check, VerifyNone with a *testing.T) leaves
 // alone goroutines blamed on another test that is still running — a
 // t.Parallel neighbour checks its own — and does not report a goroutine a
 // previous check already reported.
 //
-// Where Go's own leak detector exists (the goroutineleak profile: Go 1.26
-// built with GOEXPERIMENT=goroutineleakprofile, standard from Go 1.27; see
+// Where Go's own leak detector exists (the goroutineleak profile: standard
+// from Go 1.27, Go 1.26 built with GOEXPERIMENT=goroutineleakprofile; see
 // [RuntimeDetector]), a failing check runs it once, at the end (it costs a
 // garbage collection), and marks the goroutines the runtime proved leaked:
 // blocked on something no running goroutine can reach.
+//
+// Go 1.27 prints pprof labels in goroutine headers by default in modules
+// declaring go 1.27; Check sets GODEBUG=tracebacklabels=1 only where they
+// are not printed already, and restores it afterwards.
 //
 // # Timing
 //
@@ -87,7 +118,10 @@
 // a goroutine dump with the one taken at the baseline and lists the stacks
 // that grew. Dumps stop the world (about 50 ms per 10,000 goroutines), so
 // they are rate-limited and skipped above a goroutine count.
-// [Watchdog.State] feeds metrics (metrics.WithWatchdog).
+// The report leaves out the watchdog's own goroutines, vitals' other
+// background goroutines and idle net/http connection goroutines.
+// [Watchdog.State] feeds metrics (metrics.WithWatchdog) and says, while
+// the watchdog warms up, when its first verdict comes (VerdictAt).
 //
 // # Coming from goleak
 //
@@ -103,11 +137,13 @@
 //	goleak.MaxRetryAttempts, MaxSleepInterval (unexported)
 //	                                     leak.Timeout(d), leak.Settle(d)
 //	(none)                               leak.IgnoreCreatedBy(f), leak.CheckOnFailure(),
-//	                                     leak.NoDefaultIgnores(), leak.WithoutRuntimeDetector()
+//	                                     leak.NoDefaultIgnores(), leak.WithoutRuntimeDetector(),
+//	                                     leak.Rerun(limit)
 //
 // Differences: a clean check returns after the first poll that finds
 // nothing; a failing one after 150 ms without change instead of ~0.45 s;
-// reports are grouped by stack and name the leaking test; t.Parallel tests
+// reports are grouped by stack and name the leaking test (VerifyTestMain
+// reruns the tests to do so when it must); t.Parallel tests
 // can each Check; goroutines ignored by IgnoreCurrent are not parsed at all;
 // unexpected dump formats never panic. goleak ignores any goroutine in a
 // syscall; this package only ignores cgo callback threads parked in the

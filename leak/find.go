@@ -65,6 +65,10 @@ type Error struct {
 	// Groups are the unexpected goroutines grouped by blamed test and
 	// stack, most goroutines first.
 	Groups []*Group
+	// Rerun says what [VerifyTestMain]'s rerun with ancestor traces did
+	// to name the tests of goroutines it could not attribute ("" when
+	// there was no rerun).
+	Rerun string
 	// Err is set instead of the above when the check itself failed (for
 	// example, a dump that could not be parsed).
 	Err error
@@ -84,6 +88,16 @@ type Group struct {
 	// Proven is set when Go's own leak detector proved the goroutines
 	// leaked (they wait on something no running goroutine can reach).
 	Proven bool
+	// Rerun is set when Test was found by [VerifyTestMain]'s rerun of
+	// the tests with ancestor traces (see the package documentation).
+	// Test then lists every test the rerun found leaking this stack,
+	// comma-separated.
+	Rerun bool
+	// Unknown says, when Test is "", why no test could be named and what
+	// to do about it, in one line.
+	Unknown string
+
+	origin string // originInit, originTestMain, originNotReproduced, ...
 }
 
 // Error renders the report: one paragraph per group.
@@ -95,6 +109,10 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "leak: %d unexpected %s after %v, in %d %s",
 		e.Goroutines, plural(e.Goroutines, "goroutine"), e.Waited.Round(time.Millisecond),
 		len(e.Groups), plural(len(e.Groups), "group"))
+	if e.Rerun != "" {
+		b.WriteString("\n")
+		b.WriteString(e.Rerun)
+	}
 	for i, g := range e.Groups {
 		b.WriteString("\n\n")
 		writeGroup(&b, i+1, len(e.Groups), g)
@@ -124,8 +142,13 @@ func writeGroup(b *strings.Builder, i, n int, g *Group) {
 		fmt.Fprintf(b, ", leaked by %s (via %s)", g.Test, g.Via)
 	case g.Test != "":
 		fmt.Fprintf(b, ", leaked by %s", g.Test)
+	case g.Unknown != "":
+		fmt.Fprintf(b, ", test unknown: %s", g.Unknown)
 	default:
 		b.WriteString(", test unknown")
+	}
+	if g.Rerun {
+		b.WriteString(" (found by the rerun)")
 	}
 	if g.Proven {
 		b.WriteString(" [proven leaked by the Go runtime]")
@@ -196,9 +219,30 @@ type leaked struct {
 	blame blame
 }
 
-// find runs the polling loop. cur is the checking goroutine's ID; checker
-// is the checking test's name ("" for an unscoped check).
+// find runs the polling loop and builds the report. cur is the checking
+// goroutine's ID; checker is the checking test's name ("" for an unscoped
+// check).
 func (c *config) find(cur uint64, checker string) *Error {
+	start := c.now()
+	leaks, err := c.findLeaks(cur, checker)
+	if err != nil {
+		return &Error{Err: err}
+	}
+	if len(leaks) == 0 {
+		return nil
+	}
+	e, gerr := report(leaks)
+	if gerr != nil {
+		return &Error{Err: gerr}
+	}
+	e.Waited = c.now().Sub(start)
+	e.explain()
+	return e
+}
+
+// findLeaks polls until the unexpected goroutines are gone or settled and
+// returns those left.
+func (c *config) findLeaks(cur uint64, checker string) ([]leaked, error) {
 	start := c.now()
 	backoff := firstBackoff
 	var (
@@ -211,11 +255,8 @@ func (c *config) find(cur uint64, checker string) *Error {
 	for {
 		buf = c.dump(buf)
 		leaks, err = c.scan(buf, cur, checker)
-		if err != nil {
-			return &Error{Err: err}
-		}
-		if len(leaks) == 0 {
-			return nil
+		if err != nil || len(leaks) == 0 {
+			return nil, err
 		}
 		now := c.now()
 		if sig := signature(leaks); sig != lastSig {
@@ -236,7 +277,7 @@ func (c *config) find(cur uint64, checker string) *Error {
 			l2, err := c.scan(b, cur, checker)
 			if err == nil {
 				if len(l2) == 0 {
-					return nil
+					return nil, nil
 				}
 				leaks = l2
 			}
@@ -250,16 +291,8 @@ func (c *config) find(cur uint64, checker string) *Error {
 			}
 		}
 		leaks = kept
-		if len(leaks) == 0 {
-			return nil
-		}
 	}
-	e, gerr := report(leaks)
-	if gerr != nil {
-		return &Error{Err: gerr}
-	}
-	e.Waited = c.now().Sub(start)
-	return e
+	return leaks, nil
 }
 
 // signature summarizes the leak set: which goroutines, in what kind of
@@ -374,10 +407,16 @@ func report(ls []leaked) (e *Error, err error) {
 	e = &Error{Goroutines: len(ls)}
 	for _, k := range order {
 		for _, sg := range stacks.GroupBy(buckets[k]) {
-			e.Groups = append(e.Groups, &Group{Group: sg, Test: k.b.test, Via: k.b.via, Proven: k.proven})
+			e.Groups = append(e.Groups, &Group{Group: sg, Test: k.b.test, Via: k.b.via, Proven: k.proven, origin: k.b.origin})
 		}
 	}
-	slices.SortStableFunc(e.Groups, func(a, b *Group) int {
+	sortGroups(e.Groups)
+	return e, nil
+}
+
+// sortGroups orders groups by test name, unattributed last, then by size.
+func sortGroups(gs []*Group) {
+	slices.SortStableFunc(gs, func(a, b *Group) int {
 		if a.Test != b.Test {
 			if a.Test == "" {
 				return 1
@@ -389,5 +428,33 @@ func report(ls []leaked) (e *Error, err error) {
 		}
 		return b.Count - a.Count
 	})
-	return e, nil
+}
+
+// explain sets Unknown on every group without a test: which case it is
+// and what to do, in one line.
+func (e *Error) explain() {
+	for _, g := range e.Groups {
+		if g.Test != "" {
+			g.Unknown = ""
+			continue
+		}
+		creator := "the function that starts it"
+		if g.CreatedBy != nil {
+			creator = g.CreatedBy.Func
+		}
+		switch g.origin {
+		case originInit:
+			g.Unknown = fmt.Sprintf("started during package initialization, before any test ran; start it from the test that needs it, or ignore it with leak.IgnoreCreatedBy(%q)", creator)
+		case originTestMain:
+			g.Unknown = fmt.Sprintf("started by TestMain, outside any test; stop it before leak.VerifyTestMain checks, or ignore it with leak.IgnoreCreatedBy(%q)", creator)
+		case originNotReproduced:
+			g.Unknown = "the rerun did not leak it again (it depends on timing); call leak.Check(t) in the tests you suspect, which checks each test where it runs"
+		case originNoTest:
+			g.Unknown = fmt.Sprintf("its creation chain passes through no test; if it is a process-wide singleton, ignore it with leak.IgnoreCreatedBy(%q)", creator)
+		case originRerunFailed:
+			g.Unknown = fmt.Sprintf("its creators have exited and the rerun could not trace it; run the tests with GODEBUG=tracebackancestors=%d to trace it", rerunAncestors)
+		default:
+			g.Unknown = fmt.Sprintf("its creators have exited; call leak.Check(t) in the test that starts it, or run with GODEBUG=tracebackancestors=%d to trace it", rerunAncestors)
+		}
+	}
 }

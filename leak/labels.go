@@ -1,8 +1,10 @@
 package leak
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -27,7 +29,11 @@ var (
 
 // enableTracebackLabels makes stack dumps print goroutine labels
 // (GODEBUG=tracebacklabels=1, read by the runtime when GODEBUG changes)
-// until the returned undo has been called as many times as this was.
+// until the returned undo has been called as many times as this was. The
+// caller's goroutine must carry the test label already: when its header
+// prints it (Go 1.27 in a module declaring go 1.27 prints labels by
+// default), GODEBUG is left alone — rewriting it would make the runtime
+// reset tracebacklabels to 0 when it is restored.
 func enableTracebackLabels() (undo func()) {
 	tlMu.Lock()
 	defer tlMu.Unlock()
@@ -35,7 +41,7 @@ func enableTracebackLabels() (undo func()) {
 	if tlRefs == 1 {
 		tlPrev, tlHad = os.LookupEnv("GODEBUG")
 		tlSet = false
-		if !strings.Contains(tlPrev, "tracebacklabels=") {
+		if !strings.Contains(tlPrev, "tracebacklabels=") && !labelsPrinted() {
 			v := "tracebacklabels=1"
 			if tlPrev != "" {
 				v = tlPrev + "," + v
@@ -59,4 +65,14 @@ func enableTracebackLabels() (undo func()) {
 			}
 		})
 	}
+}
+
+// labelsPrinted reports whether the calling goroutine's header in a stack
+// dump shows its test label.
+func labelsPrinted() bool {
+	var b [512]byte
+	//vitals:ignore stackbuf only the header line is read; a truncated one reads as "not printed", which is safe
+	n := runtime.Stack(b[:], false)
+	line, _, _ := bytes.Cut(b[:n], []byte("\n"))
+	return bytes.Contains(line, []byte(testLabel))
 }

@@ -1,6 +1,7 @@
 package leak
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -34,19 +35,27 @@ type config struct {
 	checkOnFailure bool
 	noDefaults     bool
 	useLeakProfile bool
+	rerun          time.Duration // <0: default bound, 0: off
+	ran            time.Duration // how long m.Run took (VerifyTestMain)
 	// seams for tests
 	exit  func(int)
 	dump  func([]byte) []byte
 	sleep func(time.Duration)
 	now   func() time.Time
 	names func(uint64) (string, bool)
+	// rerunner reruns the tests to attribute e's unnamed groups.
+	rerunner func(context.Context, *config, *Error, time.Duration) string
 }
+
+func (c *config) rerunOn() bool { return c.rerun != 0 && c.rerunner != nil }
 
 func buildConfig(opts []Option) *config {
 	c := &config{
 		timeout:        DefaultTimeout,
 		settle:         DefaultSettle,
 		useLeakProfile: true,
+		rerun:          -1,
+		rerunner:       rerun,
 		sleep:          time.Sleep,
 		now:            time.Now,
 	}
@@ -149,6 +158,14 @@ func Settle(d time.Duration) Option {
 // failure).
 func CheckOnFailure() Option {
 	return optionFunc(func(c *config) { c.checkOnFailure = true })
+}
+
+// Rerun bounds how long [VerifyTestMain]'s rerun of the tests with
+// ancestor traces may take (by default twice the tests' own duration plus
+// 10 s, at most 2 minutes); the rerun is stopped, and the report says so,
+// when it takes longer. Rerun(0) turns the rerun off.
+func Rerun(limit time.Duration) Option {
+	return optionFunc(func(c *config) { c.rerun = max(limit, 0) })
 }
 
 // NoDefaultIgnores turns off the built-in list of runtime and testing

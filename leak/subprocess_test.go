@@ -47,64 +47,83 @@ func runLeaky(t *testing.T, env []string, args ...string) string {
 }
 
 func TestVerifyTestMainNamesTheLeakingTests(t *testing.T) {
+	// The child is built by this toolchain with this environment: it has
+	// Go's leak detector exactly when this binary has it.
+	proven := RuntimeDetector()
+	type want struct {
+		blame  string // "in <state>, leaked by <test>"
+		proven bool   // the runtime proves it leaked (where it can)
+	}
+	all := []want{
+		{"in chan send, leaked by TestBlockedSend", true},
+		{"leaked by TestTicker", false}, // reachable from the runtime's timers
+		{"in IO wait, leaked by TestServer", false},
+		{"in select (no cases), leaked by TestIndirect", true},
+		{"in chan receive, leaked by TestParallel (via github.com/govitals/vitals/leak/testdata/leaky.TestParallel.func1)", true},
+	}
 	tests := []struct {
-		name string
-		env  []string
-		want []string
+		name      string
+		env       []string
+		wantRerun bool
 	}{
-		{
-			// Ancestor traces keep the chain when parents exited.
-			name: "tracebackancestors",
-			env:  []string{"GODEBUG=tracebackancestors=10"},
-			want: []string{
-				"in chan send, leaked by TestBlockedSend\n",
-				"leaked by TestTicker\n",
-				"leaked by TestServer\n",
-				"leaked by TestIndirect\n",
-				"leaked by TestParallel (via github.com/govitals/vitals/leak/testdata/leaky.TestParallel.func1)\n",
-				"5 unexpected goroutines",
-			},
-		},
-		{
-			// Without them, creators that are test functions still
-			// name the test.
-			name: "plain",
-			want: []string{
-				"leaked by TestBlockedSend\n",
-				"leaked by TestTicker\n",
-				"leaked by TestParallel (via",
-				"5 unexpected goroutines",
-			},
-		},
+		// Ancestor traces keep the chain when parents exited: nothing
+		// left to rerun for.
+		{name: "tracebackancestors", env: []string{"GODEBUG=tracebackancestors=10"}},
+		// Without them, TestServer's and TestIndirect's goroutines have
+		// lost their creators: VerifyTestMain reruns the tests with
+		// ancestor traces and names them.
+		{name: "plain", wantRerun: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := runLeaky(t, tt.env)
-			for _, w := range tt.want {
+			for _, w := range all {
+				line := headerLine(out, w.blame)
+				if line == "" {
+					t.Errorf("output lacks %q:\n%s", w.blame, out)
+					continue
+				}
+				mark := strings.Contains(line, "[proven leaked by the Go runtime]")
+				if want := w.proven && proven; mark != want {
+					t.Errorf("%q: proven mark %v, want %v (runtime detector: %v)", line, mark, want, proven)
+				}
+			}
+			for _, w := range []string{"5 unexpected goroutines", "in 5 groups"} {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
 			}
-			if strings.Contains(out, "TestClean") {
-				t.Errorf("a clean test was blamed:\n%s", out)
+			rerun := "reran the tests with GODEBUG=tracebackancestors=32"
+			if got := strings.Contains(out, rerun); got != tt.wantRerun {
+				t.Errorf("rerun reported: %v, want %v:\n%s", got, tt.wantRerun, out)
 			}
-			if strings.Contains(out, "panic") {
-				t.Errorf("panic in output:\n%s", out)
+			if tt.wantRerun && !strings.Contains(out, "reproduced 2 of 2 unattributed goroutines, named the test for 2") {
+				t.Errorf("rerun result not reported:\n%s", out)
+			}
+			for _, bad := range []string{"TestClean", "panic", "test unknown"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("output has %q:\n%s", bad, out)
+				}
 			}
 		})
 	}
 }
 
-// TestRuntimeDetectorSubprocess re-runs the leaky tests with Go's own leak
-// detector compiled in. Building the standard library with the experiment
-// takes minutes on a cold cache, so it runs only when asked:
-// VITALS_LEAK_GOEXPERIMENT=1. (Running this package's tests with
-// GOEXPERIMENT=goroutineleakprofile exercises the detector in-process too.)
+// TestRuntimeDetectorSubprocess runs the leaky tests with Go's own leak
+// detector: standard from Go 1.27, an experiment on Go 1.26. Building the
+// standard library with the experiment takes minutes on a cold cache, so on
+// 1.26 it runs only when asked: VITALS_LEAK_GOEXPERIMENT=1. (Running this
+// package's tests with GOEXPERIMENT=goroutineleakprofile exercises the
+// detector in-process too.)
 func TestRuntimeDetectorSubprocess(t *testing.T) {
-	if os.Getenv("VITALS_LEAK_GOEXPERIMENT") != "1" {
-		t.Skip("set VITALS_LEAK_GOEXPERIMENT=1 to build with GOEXPERIMENT=goroutineleakprofile")
+	var env []string
+	if !RuntimeDetector() {
+		if os.Getenv("VITALS_LEAK_GOEXPERIMENT") != "1" {
+			t.Skip("no goroutineleak profile in this toolchain; set VITALS_LEAK_GOEXPERIMENT=1 to build with GOEXPERIMENT=goroutineleakprofile")
+		}
+		env = []string{"GOEXPERIMENT=goroutineleakprofile"}
 	}
-	out := runLeaky(t, []string{"GOEXPERIMENT=goroutineleakprofile"}, "-run", "TestBlockedSend|TestTicker")
+	out := runLeaky(t, env, "-run", "TestBlockedSend|TestTicker")
 	if !strings.Contains(out, "leaked by TestBlockedSend [proven leaked by the Go runtime]") {
 		t.Errorf("blocked send not proven leaked:\n%s", out)
 	}
@@ -114,9 +133,27 @@ func TestRuntimeDetectorSubprocess(t *testing.T) {
 	}
 }
 
+// detectorChildEnv marks the child process TestRuntimeDetectorInProcess
+// runs in: the goroutine it proves leaked can never exit, and must not
+// stay behind in the process that runs the other tests and examples.
+const detectorChildEnv = "VITALS_LEAK_DETECTOR_CHILD"
+
 func TestRuntimeDetectorInProcess(t *testing.T) {
 	if !RuntimeDetector() {
-		t.Skip("binary built without GOEXPERIMENT=goroutineleakprofile")
+		t.Skip("no goroutineleak profile: Go 1.26 built without GOEXPERIMENT=goroutineleakprofile")
+	}
+	if os.Getenv(detectorChildEnv) != "1" {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe, "-test.run=^TestRuntimeDetectorInProcess$", "-test.v")
+		cmd.Env = append(os.Environ(), detectorChildEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestRuntimeDetectorInProcess") {
+			t.Errorf("child: %v\n%s", err, out)
+		}
+		return
 	}
 	ct := &captureT{T: t}
 	func() {
@@ -134,3 +171,17 @@ func TestRuntimeDetectorInProcess(t *testing.T) {
 //
 //go:noinline
 func provenLeak(ch chan int) { ch <- 1 }
+
+// headerLine returns the report's group header line that contains blame
+// followed by the end of the test name ("" if none).
+func headerLine(out, blame string) string {
+	for line := range strings.Lines(out) {
+		if i := strings.Index(line, blame); i >= 0 {
+			rest := line[i+len(blame):]
+			if rest == "\n" || strings.HasPrefix(rest, " ") {
+				return strings.TrimSpace(line)
+			}
+		}
+	}
+	return ""
+}

@@ -1,6 +1,7 @@
 package leak
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +55,9 @@ func VerifyNone(t TestingT, opts ...Option) {
 // every goroutine it starts inherits, so leaks are blamed on the exact
 // (sub)test even from t.Parallel subtests and after intermediate goroutines
 // exited. While any Check is active, GODEBUG carries tracebacklabels=1 so
-// that dumps print labels; the previous value is restored afterwards.
+// that dumps print labels, unless they print already (Go 1.27 in a module
+// declaring go 1.27); the previous value is restored afterwards. A failure
+// points at the test's line that calls Check.
 // Check replaces pprof labels the test goroutine already had. It then
 // registers a t.Cleanup that runs [VerifyNone] with opts and
 // [VerifyClosed] when the test and its subtests are done. Register other
@@ -76,6 +79,9 @@ func Check(t CleanupT, opts ...Option) {
 	}
 	mark := closeMark()
 	t.Cleanup(func() {
+		if h, ok := t.(helper); ok {
+			h.Helper() // the failure points at the test's call of Check
+		}
 		defer undo()
 		VerifyNone(t, opts...)
 		verifyClosedSince(t, mark)
@@ -89,17 +95,29 @@ func Check(t CleanupT, opts ...Option) {
 //
 //	func TestMain(m *testing.M) { leak.VerifyTestMain(m) }
 //
-// Goroutines are blamed on the test that started them as far as their
-// "created by" chains allow; run with GODEBUG=tracebackancestors=10 to keep
-// the chain when intermediate goroutines have exited.
+// Goroutines are blamed on the test that started them as far as labels
+// and "created by" chains allow. When some cannot be attributed (their
+// creators exited), VerifyTestMain runs the test binary once more, with
+// the same arguments and environment plus GODEBUG=tracebackancestors=32,
+// and names their tests from the rerun's ancestor traces; the report says
+// that it reran, how long it took and whether the leak reproduced. The
+// rerun costs one more run of the tests, only on a failing check, bounded
+// by [Rerun]. Where no test can be named (started in init or TestMain,
+// not reproduced) the report says which case it is and what to do.
 func VerifyTestMain(m TestingM, opts ...Option) {
 	c := buildConfig(opts)
-	code := m.Run()
-	code = verifyMain(c, code, os.Stderr)
 	exit := c.exit
 	if exit == nil {
 		exit = os.Exit
 	}
+	if path := os.Getenv(rerunEnv); path != "" {
+		exit(rerunChild(m, c, path))
+		return
+	}
+	start := c.now()
+	code := m.Run()
+	c.ran = c.now().Sub(start)
+	code = verifyMain(c, code, os.Stderr)
 	exit(code)
 }
 
@@ -108,6 +126,14 @@ func verifyMain(c *config, code int, w io.Writer) int {
 		return code
 	}
 	if e := c.find(curID(), ""); e != nil {
+		if e.Err == nil && needsRerun(e) && c.rerunOn() {
+			limit := c.rerun
+			if limit < 0 {
+				limit = min(2*c.ran+rerunSlack, rerunMax)
+			}
+			e.Rerun = c.rerunner(context.Background(), c, e, limit)
+			e.explain()
+		}
 		fmt.Fprintf(w, "%v\n", e)
 		if code == 0 {
 			code = 1

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,7 @@ type wdConfig struct {
 	logger       *slog.Logger
 	count        func() int
 	dump         func() (*stacks.Dump, error)
+	now          func() time.Time
 }
 
 // Watchdog defaults: see [NewWatchdog].
@@ -121,6 +123,10 @@ func withDump(f func() (*stacks.Dump, error)) WatchdogOption {
 	return wdOptionFunc(func(c *wdConfig) { c.dump = f })
 }
 
+func withNow(f func() time.Time) WatchdogOption {
+	return wdOptionFunc(func(c *wdConfig) { c.now = f })
+}
+
 // Report describes one suspected leak.
 type Report struct {
 	Time      time.Time `json:"time"`
@@ -133,6 +139,12 @@ type Report struct {
 	Grew []*stacks.GroupChange `json:"grew,omitempty"`
 	// DumpSkipped says why no dump was taken ("" when one was).
 	DumpSkipped string `json:"dump_skipped,omitempty"`
+	// Ignored counts goroutines of the dump left out of Grew because
+	// they are not the service's: the watchdog's own and vitals' other
+	// background goroutines, and net/http connection goroutines running
+	// only standard-library code (idle keep-alive connections, whose
+	// number follows the clients, not a leak).
+	Ignored int `json:"ignored,omitempty"`
 }
 
 // String renders the report for logs.
@@ -179,6 +191,17 @@ type WatchdogState struct {
 	Rebaselines uint64 `json:"rebaselines"`
 	// Last is the latest report, if any.
 	Last *Report `json:"last,omitempty"`
+	// WarmingUp is true until the baseline is learned: before that the
+	// watchdog has no verdict, leak or not.
+	WarmingUp bool `json:"warming_up"`
+	// VerdictAt is when the baseline is (or was) learned and the first
+	// verdict possible: the warm-up plus one window of samples after the
+	// first sample. Zero before [Watchdog.Start].
+	VerdictAt time.Time `json:"verdict_at,omitzero"`
+	// VerdictIn is how long after this snapshot VerdictAt comes (0 once
+	// it has passed); in JSON, nanoseconds. Read it rather than VerdictAt
+	// from another machine: it does not depend on the two clocks agreeing.
+	VerdictIn time.Duration `json:"verdict_in"`
 }
 
 // Watchdog watches the goroutine count of a running service and reports
@@ -221,7 +244,12 @@ type Watchdog struct {
 // twelve windows without falling back (a slow leak climbing in steps).
 // A suspicion takes a goroutine dump (rate-limited, skipped above
 // [MaxDumpGoroutines]), diffs its stack groups with those dumped at the
-// baseline, and reports.
+// baseline, and reports. The diff leaves out goroutines that are not the
+// service's to leak: the watchdog's own, vitals' other background
+// goroutines, and net/http connection goroutines running only
+// standard-library code (see [Report].Ignored). Until the baseline is
+// learned the watchdog has no verdict; [WatchdogState].VerdictAt says when
+// it will.
 func NewWatchdog(opts ...WatchdogOption) (*Watchdog, error) {
 	c := wdConfig{
 		interval:     DefaultSampleEvery,
@@ -260,7 +288,12 @@ func NewWatchdog(opts ...WatchdogOption) (*Watchdog, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
-	return &Watchdog{c: c}, nil
+	if c.now == nil {
+		c.now = time.Now
+	}
+	w := &Watchdog{c: c}
+	w.st.WarmingUp = true
+	return w, nil
 }
 
 // goroutineCounter reads /sched/goroutines:goroutines when the runtime
@@ -350,7 +383,22 @@ func (w *Watchdog) Close() error {
 func (w *Watchdog) State() WatchdogState {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.st
+	st := w.st
+	if !st.VerdictAt.IsZero() {
+		st.VerdictIn = max(0, st.VerdictAt.Sub(w.c.now()))
+	}
+	return st
+}
+
+// verdictAt is when the sample that completes the first window after the
+// warm-up is taken, for sampling that started at start.
+func (w *Watchdog) verdictAt(start time.Time) time.Time {
+	iv := w.c.interval
+	first := (w.c.warmUp + iv - 1) / iv // index of the first sample past the warm-up
+	if w.c.warmUp <= 0 {
+		first = 0
+	}
+	return start.Add((first + time.Duration(w.c.window) - 1) * iv)
 }
 
 func (w *Watchdog) threshold(base int) int {
@@ -393,6 +441,7 @@ func (w *Watchdog) sampleLocked(now time.Time) *Report {
 	w.st.Current = n
 	if w.start.IsZero() {
 		w.start = now
+		w.st.VerdictAt = w.verdictAt(now)
 	}
 	if now.Sub(w.start) < w.c.warmUp {
 		return nil
@@ -406,6 +455,7 @@ func (w *Watchdog) sampleLocked(now time.Time) *Report {
 	w.winIdx++
 	if !w.haveBase {
 		w.haveBase = true
+		w.st.WarmingUp = false
 		w.floor = lo
 		w.setBaseline(lo, n, "learned")
 		return nil
@@ -454,7 +504,8 @@ func (w *Watchdog) setBaseline(lo, n int, why string) {
 	w.baseDump = nil
 	if w.c.maxDump > 0 && n <= w.c.maxDump {
 		if d, err := w.c.dump(); err == nil {
-			w.baseDump = stacks.GroupBy(d.Goroutines)
+			gs, _ := serviceGoroutines(d.Goroutines, curID())
+			w.baseDump = stacks.GroupBy(gs)
 		} else {
 			w.c.logger.Info("leak: watchdog: baseline dump failed", "err", err)
 		}
@@ -480,7 +531,9 @@ func (w *Watchdog) suspectLocked(now time.Time, n int) *Report {
 	} else {
 		w.lastDump = now
 		w.st.Dumps++
-		groups := stacks.GroupBy(d.Goroutines)
+		gs, ignored := serviceGoroutines(d.Goroutines, curID())
+		rep.Ignored = ignored
+		groups := stacks.GroupBy(gs)
 		if w.baseDump != nil {
 			delta := stacks.Diff(w.baseDump, groups)
 			rep.Grew = append(append(rep.Grew, delta.Appeared...), delta.Grew...)
@@ -506,4 +559,76 @@ func quantile(xs []int, q float64) int {
 	slices.Sort(xs)
 	i := int(q * float64(len(xs)-1))
 	return xs[i]
+}
+
+// serviceGoroutines drops from gs the goroutines that are not the
+// service's to leak: self (the watchdog's goroutine, taking the dump),
+// vitals' own background goroutines and net/http connection goroutines
+// running only standard-library code. It returns the rest and how many
+// were dropped.
+func serviceGoroutines(gs []*stacks.Goroutine, self uint64) ([]*stacks.Goroutine, int) {
+	out := make([]*stacks.Goroutine, 0, len(gs))
+	for _, g := range gs {
+		if g.ID == self || vitalsOwn(g) || idleConn(g) {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out, len(gs) - len(out)
+}
+
+// vitalsPkgs are the packages whose goroutines run a service's vitals:
+// the watchdog, the admin server and its handlers, the dashboard's
+// sampler, startup's cgroup refresher, Start's own.
+var vitalsPkgs = map[string]bool{
+	"github.com/govitals/vitals":           true,
+	"github.com/govitals/vitals/admin":     true,
+	"github.com/govitals/vitals/dashboard": true,
+	"github.com/govitals/vitals/leak":      true,
+	"github.com/govitals/vitals/metrics":   true,
+	"github.com/govitals/vitals/startup":   true,
+	"github.com/govitals/vitals/tracecap":  true,
+}
+
+func vitalsOwn(g *stacks.Goroutine) bool {
+	if g.CreatedBy != nil && vitalsPkgs[g.CreatedBy.Pkg] {
+		return true
+	}
+	for i := range g.Frames {
+		if vitalsPkgs[g.Frames[i].Pkg] {
+			return true
+		}
+	}
+	return false
+}
+
+// idleConn reports a net/http connection goroutine (server or client
+// side) with nothing but standard-library frames: between requests, or
+// reading one. A handler blocked in the service's code has its frames on
+// the stack and is kept.
+func idleConn(g *stacks.Goroutine) bool {
+	conn := false
+	for i := range g.Frames {
+		f := &g.Frames[i]
+		switch f.Func {
+		case "net/http.(*conn).serve", "net/http.(*persistConn).readLoop",
+			"net/http.(*persistConn).writeLoop", "net/http.(*http2serverConn).serve",
+			"net/http.(*http2ClientConn).readLoop":
+			conn = true
+		}
+		if !stdlib(f.Pkg) {
+			return false
+		}
+	}
+	return conn
+}
+
+// stdlib reports an import path of the standard library (no dot in the
+// first element); "" (unknown) counts as not.
+func stdlib(pkg string) bool {
+	if pkg == "" {
+		return false
+	}
+	first, _, _ := strings.Cut(pkg, "/")
+	return !strings.Contains(first, ".")
 }

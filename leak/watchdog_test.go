@@ -3,9 +3,13 @@ package leak
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +21,7 @@ import (
 // extra goroutines parked in a leaky handler.
 func simDump(base, extra int) *stacks.Dump {
 	d := &stacks.Dump{}
-	id := uint64(1)
+	id := uint64(1 << 32) // never a real goroutine's, such as the test's own
 	add := func(n int, state string, fn string) {
 		for range n {
 			d.Goroutines = append(d.Goroutines, &stacks.Goroutine{
@@ -290,5 +294,167 @@ func TestNewWatchdogRejectsBadOptions(t *testing.T) {
 		if _, err := NewWatchdog(o); err == nil || !strings.HasPrefix(err.Error(), "leak: watchdog: ") {
 			t.Errorf("NewWatchdog accepted a bad option: %v", err)
 		}
+	}
+}
+
+func TestWatchdogVerdictAt(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []WatchdogOption
+		want time.Duration // after the first sample
+	}{
+		// 2 min of warm-up (samples 0-11), then 30 samples: the 42nd
+		// sample, at 410 s, completes the first window.
+		{"defaults", nil, 410 * time.Second},
+		{"no warm-up", []WatchdogOption{WarmUp(0), WindowSamples(5), SampleEvery(time.Second)}, 4 * time.Second},
+		{"warm-up between samples", []WatchdogOption{WarmUp(25 * time.Second), WindowSamples(3)}, 50 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			clock := start
+			w, err := NewWatchdog(append([]WatchdogOption{
+				withCount(func() int { return 100 }),
+				withDump(func() (*stacks.Dump, error) { return simDump(100, 0), nil }),
+				withNow(func() time.Time { return clock }),
+			}, tt.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := w.State(); !st.WarmingUp || !st.VerdictAt.IsZero() || st.VerdictIn != 0 {
+				t.Errorf("before Start: %+v, want warming up with no verdict time", st)
+			}
+			w.tick(clock)
+			st := w.State()
+			if want := start.Add(tt.want); !st.VerdictAt.Equal(want) || st.VerdictIn != tt.want {
+				t.Fatalf("VerdictAt %v (in %v), want %v (in %v)", st.VerdictAt, st.VerdictIn, want, tt.want)
+			}
+			// The watchdog learns its baseline exactly then, not a sample
+			// before.
+			for clock = clock.Add(w.c.interval); clock.Before(st.VerdictAt); clock = clock.Add(w.c.interval) {
+				w.tick(clock)
+				if s := w.State(); s.Baseline != 0 || !s.WarmingUp {
+					t.Fatalf("baseline learned at %v, before VerdictAt %v", clock.Sub(start), tt.want)
+				}
+			}
+			w.tick(clock)
+			if s := w.State(); s.Baseline == 0 || s.WarmingUp || s.VerdictIn != 0 {
+				t.Errorf("at VerdictAt: %+v, want a baseline", s)
+			}
+		})
+	}
+}
+
+// TestWatchdogIgnoresOwnAndConnectionGoroutines takes a real dump of this
+// process with a running watchdog, a server with an idle keep-alive
+// connection and its client, and checks what the leak report leaves out.
+func TestWatchdogIgnoresOwnAndConnectionGoroutines(t *testing.T) {
+	w, err := NewWatchdog(SampleEvery(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { rw.Write([]byte("ok")) }))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	for range 3 {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	d, err := stacks.Parse(bytes.NewReader(dumpAll(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(g *stacks.Goroutine, fn string) bool {
+		return hasFunc(g.Frames, fn) || (g.CreatedBy != nil && g.CreatedBy.Func == fn)
+	}
+	must := map[string]bool{ // one goroutine each, at least, that must be left out
+		"github.com/govitals/vitals/leak.(*Watchdog).Start": false,
+		"net/http.(*conn).serve":                            false,
+		"net/http.(*persistConn).readLoop":                  false,
+		"net/http.(*persistConn).writeLoop":                 false,
+	}
+	for _, g := range d.Goroutines {
+		for fn := range must {
+			if has(g, fn) {
+				must[fn] = true
+			}
+		}
+	}
+	for fn, seen := range must {
+		if !seen {
+			t.Fatalf("no goroutine with %s in the dump: the test set-up is wrong", fn)
+		}
+	}
+	// What a service leaks stays: a goroutine of its own, and a handler
+	// blocked in its code on a connection goroutine.
+	svc := simDump(0, 2).Goroutines
+	handler := &stacks.Goroutine{ID: 1 << 40, State: "chan receive", Frames: []stacks.Frame{
+		{Func: "example.com/svc.subscribe", Pkg: "example.com/svc"},
+		{Func: "net/http.HandlerFunc.ServeHTTP", Pkg: "net/http"},
+		{Func: "net/http.serverHandler.ServeHTTP", Pkg: "net/http"},
+		{Func: "net/http.(*conn).serve", Pkg: "net/http"},
+	}, CreatedBy: &stacks.Frame{Func: "net/http.(*Server).Serve", Pkg: "net/http"}}
+	all := append(append(d.Goroutines, svc...), handler)
+	kept, ignored := serviceGoroutines(all, curID())
+	if ignored < len(must) {
+		t.Errorf("ignored %d goroutines, want at least %d", ignored, len(must))
+	}
+	for _, g := range kept {
+		for fn := range must {
+			if has(g, fn) && g != handler {
+				t.Errorf("goroutine %d (%s) counted as the service's", g.ID, fn)
+			}
+		}
+	}
+	for _, g := range append(svc, handler) {
+		if !slices.Contains(kept, g) {
+			t.Errorf("service goroutine %s left out", g.Frames[0].Func)
+		}
+	}
+}
+
+// TestWatchdogReportLeavesOutItsOwnGoroutine: the dump taken on suspicion
+// runs on the watchdog's goroutine, whose stack differs from the one at
+// the baseline; it must not show up as growth.
+func TestWatchdogReportLeavesOutItsOwnGoroutine(t *testing.T) {
+	own := func(line int) *stacks.Goroutine {
+		return &stacks.Goroutine{ID: uint64(line), State: "running", Frames: []stacks.Frame{
+			{Func: "github.com/govitals/vitals/leak.dumpAll", Pkg: "github.com/govitals/vitals/leak", Line: line},
+		}, CreatedBy: &stacks.Frame{Func: "github.com/govitals/vitals/leak.(*Watchdog).Start", Pkg: "github.com/govitals/vitals/leak"}}
+	}
+	dumps := 0
+	res := simulate(t, 40*time.Minute,
+		func(i int) int { return 100 + max(0, i-30)*2 },
+		func(i int) int { return max(0, i-30) * 2 },
+		WarmUp(0), WindowSamples(6),
+		withDump(func() (*stacks.Dump, error) {
+			dumps++
+			d := simDump(100, 20*(dumps-1))
+			d.Goroutines = append(d.Goroutines, own(dumps))
+			return d, nil
+		}))
+	if len(res.reports) == 0 {
+		t.Fatal("no report")
+	}
+	r := res.reports[0]
+	if r.Ignored != 1 {
+		t.Errorf("Ignored = %d, want 1 (the watchdog's goroutine)", r.Ignored)
+	}
+	for _, gc := range r.Grew {
+		if gc.Group.CreatedBy != nil && strings.Contains(gc.Group.CreatedBy.Func, "Watchdog") {
+			t.Errorf("report lists the watchdog's own goroutine as growth:\n%s", r)
+		}
+	}
+	if len(r.Grew) == 0 || !strings.Contains(r.String(), "leakyHandler") {
+		t.Errorf("report lacks the leak:\n%s", r)
 	}
 }
