@@ -3,8 +3,12 @@
 // go_memstats_* compatibility set computed from runtime/metrics, and vitals'
 // own cgroup, settings, checklist and leak-watchdog metrics.
 //
-// A [Collector] replaces collectors.NewGoCollector (do not register both:
-// the names collide). It registers on any [prometheus.Registerer]. It also is
+// A [Collector] replaces collectors.NewGoCollector: do not register both on
+// one registry (it rejects the repeated names). An application registry that
+// already holds client_golang's Go or process collector is served next to a
+// Collector with [Merge], the Collector first: each go_* family is then
+// served once, from the Collector. A Collector registers on any
+// [prometheus.Registerer]. It also is
 // a [prometheus.Gatherer] of its own, which skips the registry's per-metric
 // bookkeeping (about seven allocations per metric family, whatever the
 // collector): serve it with the application's registry through [Merge] for
