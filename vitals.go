@@ -16,6 +16,21 @@
 //     metrics for Prometheus, and the goroutine-leak watchdog, with one
 //     Close.
 //
+// # One name for one thing
+//
+// Setup, Plan, Option, Report, Decision, the Setting and Source constants and
+// the option constructors are the [startup] package's under the product
+// name, so that a service needs one import and reads one name in the docs,
+// the README and `vitals doctor`. They are type aliases and one-line
+// wrappers: values mix freely (a startup.Option works with vitals.Setup, a
+// *vitals.Report is a *startup.Report), and there is one implementation,
+// documented in startup. The startup package stays for services that want
+// the checklist without the rest: it links neither the admin server nor
+// client_golang (and so no expvar), and vitals/auto uses it. Every startup
+// option has its wrapper here (a test holds the two lists equal), and each
+// wrapper is a [SetupOption], which [Start] accepts as well: one
+// [WithLogger] for Setup and Start.
+//
 // # What linking this package costs
 //
 // Because of Start, this package links the admin server and
