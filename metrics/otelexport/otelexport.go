@@ -14,7 +14,10 @@
 //     cumulative heap allocation.
 //   - go.memory.gc.goal (By): heap size target of the current GC cycle.
 //   - go.goroutine.count ({goroutine}), go.processor.limit ({thread}) and
-//     go.config.gogc (%).
+//     go.config.gogc (%). go.goroutine.count is /sched/goroutines:goroutines,
+//     as OpenTelemetry's contrib runtime package reads it: it includes the
+//     runtime's own system goroutines, which Prometheus' go_goroutines and a
+//     goroutine dump leave out.
 //   - go.cpu.time (s, go.cpu.class = user | gc | scavenge | idle): the
 //     runtime's estimate of the CPU time its Ps spent in each class, which
 //     OpenTelemetry's contrib runtime package defines but does not emit. The

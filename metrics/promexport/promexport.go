@@ -34,7 +34,10 @@
 // and bucket-midpoint estimates for the others. go_goroutines, go_threads,
 // go_info, go_gc_duration_seconds (estimated from the GC pause histogram) and
 // go_memstats_last_gc_time_seconds (resolution: one sampling interval) keep
-// client_golang's names too.
+// client_golang's names too. go_goroutines counts as client_golang's does
+// (runtime.NumGoroutine: the runtime's own system goroutines left out, the
+// count a goroutine dump shows); go_sched_goroutines_goroutines, from
+// /sched/goroutines:goroutines, includes them.
 //
 // # vitals metrics
 //
