@@ -170,7 +170,7 @@ func Register(mp metric.MeterProvider, opts ...Option) (*Exporter, error) {
 		allocObjs: s.Index("/gc/heap/allocs:objects"),
 		goal:      s.Index("/gc/heap/goal:bytes"), gors: s.Index("/sched/goroutines:goroutines"),
 		procs: s.Index("/sched/gomaxprocs:threads"), gogc: s.Index("/gc/gogc:percent"),
-		cycles: s.Index("/gc/cycles/total:gc-cycles"),
+		cycles:  s.Index("/gc/cycles/total:gc-cycles"),
 		cpuUser: s.Index("/cpu/classes/user:cpu-seconds"), cpuGC: s.Index("/cpu/classes/gc/total:cpu-seconds"),
 		cpuScav: s.Index("/cpu/classes/scavenge/total:cpu-seconds"), cpuIdle: s.Index("/cpu/classes/idle:cpu-seconds"),
 	}
