@@ -20,6 +20,7 @@ import (
 	"github.com/govitals/vitals/leak"
 	"github.com/govitals/vitals/metrics"
 	"github.com/govitals/vitals/metrics/promexport"
+	"github.com/govitals/vitals/startup"
 	"github.com/govitals/vitals/tracecap"
 )
 
@@ -49,7 +50,9 @@ type startConfig struct {
 }
 
 // SetupOptions passes opts to [Setup] (a [Start] without them applies
-// Setup's defaults).
+// Setup's defaults). The option constructors of this package need no
+// wrapping (Start(ctx, vitals.ProcsCeil()) works); SetupOptions is for
+// startup.Option values and for a slice of options.
 func SetupOptions(opts ...Option) StartOption {
 	return startOptionFunc(func(c *startConfig) { c.setup = append(c.setup, opts...) })
 }
@@ -110,21 +113,34 @@ func TraceDir(path string, maxFiles int, maxBytes int64) StartOption {
 // MetricsGatherers adds the application's own metrics (for example
 // prometheus.DefaultGatherer) to /metrics next to vitals'. Metrics
 // registered on [Service.Registry] are served without this option.
+//
+// /metrics serves, in this order of precedence: vitals' runtime metrics
+// (promexport), client_golang's process collector (process_*), then
+// [Service.Registry] and gs in the order given (see [promexport.Merge]). A
+// gatherer holding client_golang's Go or process collector, as
+// prometheus.DefaultGatherer does, is fine: each go_* and process_* family
+// is served once. vitals' copy of the go_* families wins because all of
+// them then come from one runtime/metrics read (the one the dashboard
+// shares, at most once a second, never stopping the world), under the same
+// names, types and buckets as client_golang's; its go_gc_duration_seconds
+// quantiles are estimated from the runtime's pause histogram rather than
+// computed from the last pauses. Every other family of gs is kept. A
+// collision that cannot be resolved (the same name with two types, the same
+// labels twice) or a failing collector leaves out only that part: the rest
+// of /metrics answers, the problem is logged once and listed under
+// "metrics" on /debug/vitals.
 func MetricsGatherers(gs ...prometheus.Gatherer) StartOption {
 	return startOptionFunc(func(c *startConfig) { c.gatherers = append(c.gatherers, gs...) })
 }
 
-// StartLogger logs through l: what Setup changed and warned about, the admin
-// server's address and troubles, leak reports, flight snapshots. Without it
-// Start logs nothing.
+// StartLogger is [WithLogger], which [Setup] accepts too.
+//
+// Deprecated: use WithLogger, one logger option for Setup and Start.
 func StartLogger(l *slog.Logger) StartOption {
-	return startOptionFunc(func(c *startConfig) {
-		if l == nil {
-			c.fail(errors.New("vitals: StartLogger: nil logger"))
-			return
-		}
-		c.logger = l
-	})
+	if l == nil {
+		return startOptionFunc(func(c *startConfig) { c.fail(errors.New("vitals: StartLogger: nil logger")) })
+	}
+	return WithLogger(l)
 }
 
 func (c *startConfig) fail(err error) {
@@ -143,8 +159,10 @@ type Service struct {
 	sampler   *metrics.Sampler
 	dashboard *dashboard.Dashboard
 	collector *promexport.Collector
+	metrics   *metricsGatherer
 	registry  *prometheus.Registry
-	logger    *slog.Logger
+	logger    *slog.Logger // the parts' logger: WithLogger's, or a discarding one
+	warn      *slog.Logger // what Start could not do: WithLogger's, or slog.Default()
 	errs      []error
 	adminErr  error // the admin server failed to listen
 	stopCtx   func() bool
@@ -169,7 +187,10 @@ type Service struct {
 // It returns an error only for invalid options, and then leaves nothing
 // changed or running. A part that fails to start — the admin port taken,
 // another flight recorder running, an unwritable trace directory — is
-// logged and reported by [Service.Err]; the service carries on without it.
+// reported by [Service.Err] and logged at Warn, one line each, through
+// [WithLogger]'s logger or else [slog.Default]; the service carries on
+// without it. Setup's warnings are logged the same way; what goes well is
+// logged only with WithLogger.
 // Everything stops when ctx is done (the settings stay) or on
 // [Service.Close] (which also restores the settings).
 //
@@ -192,12 +213,18 @@ func Start(ctx context.Context, opts ...StartOption) (*Service, error) {
 	if ctx == nil {
 		return nil, errors.New("vitals: Start: nil context")
 	}
+	// Without a logger, Start is quiet about what goes well but never about
+	// what it could not do: those lines (a part that failed to start,
+	// Setup's warnings, a /metrics problem) go to slog.Default, one each.
+	warn, setupLog := c.logger, c.logger
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
+		warn = slog.Default()
+		setupLog = slog.New(minLevel{slog.LevelWarn, warn.Handler()})
 	}
-	s := &Service{logger: c.logger, registry: prometheus.NewRegistry()}
+	s := &Service{logger: c.logger, warn: warn, registry: prometheus.NewRegistry()}
 
-	setupOpts := append([]Option{WithContext(ctx), WithLogger(c.logger)}, c.setup...)
+	setupOpts := append([]Option{startup.WithContext(ctx), startup.WithLogger(setupLog)}, c.setup...)
 	r, err := Setup(setupOpts...)
 	if err != nil {
 		return nil, err
@@ -274,15 +301,12 @@ func (s *Service) build(ctx context.Context, c *startConfig) error {
 	// the registry that holds the application's metrics without re-checking
 	// and copying every metric as prometheus.Gatherers does (25 allocations
 	// per scrape instead of ~500: BENCHMARKS.md).
-	parts := []prometheus.Gatherer{s.registry}
-	if s.collector != nil {
-		parts = append(parts, s.collector)
-	}
-	gs := promexport.Merge(append(parts, c.gatherers...)...)
+	s.metrics = newMetricsGatherer(s.warn, s.collector, s.registry, c.gatherers)
 
 	aopts := []admin.Option{
 		admin.WithLogger(c.logger),
-		admin.WithGatherer(gs),
+		admin.WithGatherer(s.metrics),
+		admin.WithState("metrics", s.metrics.state),
 		admin.WithReport(func() any { return s.report }),
 		admin.WithState("checklist", func() any { return checklist.Evaluate(s.facts()) }),
 		admin.WithState("facts", func() any { return s.facts() }),
@@ -318,7 +342,7 @@ func (s *Service) build(ctx context.Context, c *startConfig) error {
 }
 
 func (s *Service) problem(err error) {
-	s.logger.Warn("vitals: running without a part that failed to start", "err", err)
+	s.warn.Warn("vitals: running without a part that failed to start", "err", err)
 	s.errs = append(s.errs, err)
 }
 
@@ -341,7 +365,8 @@ func (s *Service) Recorder() *tracecap.Recorder { return s.recorder }
 func (s *Service) Registry() *prometheus.Registry { return s.registry }
 
 // Err reports the parts that failed to start (nil when none did). Each was
-// logged at Warn; the service runs without them.
+// logged at Warn, through slog.Default without [WithLogger]; the service
+// runs without them.
 func (s *Service) Err() error { return errors.Join(s.errs...) }
 
 // Snapshot writes a flight-recorder snapshot into the trace directory, for
@@ -488,4 +513,22 @@ func (s *Service) facts() checklist.Facts {
 	}
 	s.liveFacts(&f)
 	return f
+}
+
+// minLevel passes on records at or above its level only.
+type minLevel struct {
+	min slog.Level
+	slog.Handler
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.min, h.Handler.WithAttrs(as)}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.min, h.Handler.WithGroup(name)}
 }

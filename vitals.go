@@ -16,6 +16,21 @@
 //     metrics for Prometheus, and the goroutine-leak watchdog, with one
 //     Close.
 //
+// # One name for one thing
+//
+// Setup, Plan, Option, Report, Decision, the Setting and Source constants and
+// the option constructors are the [startup] package's under the product
+// name, so that a service needs one import and reads one name in the docs,
+// the README and `vitals doctor`. They are type aliases and one-line
+// wrappers: values mix freely (a startup.Option works with vitals.Setup, a
+// *vitals.Report is a *startup.Report), and there is one implementation,
+// documented in startup. The startup package stays for services that want
+// the checklist without the rest: it links neither the admin server nor
+// client_golang (and so no expvar), and vitals/auto uses it. Every startup
+// option has its wrapper here (a test holds the two lists equal), and each
+// wrapper is a [SetupOption], which [Start] accepts as well: one
+// [WithLogger] for Setup and Start.
+//
 // # What linking this package costs
 //
 // Because of Start, this package links the admin server and
@@ -30,6 +45,7 @@ package vitals
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -80,50 +96,91 @@ func Setup(opts ...Option) (*Report, error) { return startup.Setup(opts...) }
 // see [startup.Plan].
 func Plan(opts ...Option) (*Report, error) { return startup.Plan(opts...) }
 
-// Options of [Setup] and [Plan]. Each is the startup package's constructor of
-// the same name; see there for the details.
+// SetupOption is an [Option] of [Setup] and [Plan] that [Start] accepts as
+// well, so that Start(ctx, vitals.ProcsCeil()) means what it says. Every
+// option constructor below returns one; each is the startup package's
+// constructor of the same name, see there for the details. Passed to Start,
+// an option is handed to Start's Setup, except [WithLogger], which becomes
+// the logger of everything Start starts. The zero SetupOption is invalid.
+type SetupOption struct {
+	option
+	logger    *slog.Logger
+	setLogger bool
+}
+
+// option keeps the embedded startup.Option out of SetupOption's exported
+// fields.
+type option = startup.Option
+
+func (o SetupOption) applyStart(c *startConfig) {
+	switch {
+	case o.setLogger && o.logger == nil:
+		c.fail(errors.New("vitals: WithLogger: nil logger"))
+	case o.setLogger:
+		c.logger = o.logger
+	case o.option == nil:
+		c.fail(errors.New("vitals: zero SetupOption"))
+	default:
+		c.setup = append(c.setup, o.option)
+	}
+}
 
 // WithContext bounds the background work Setup may start (keeping GOMAXPROCS current, refreshing GOMEMLIMIT): it stops when ctx is done, as it does on [Report.Undo]. See [startup.WithContext].
-func WithContext(ctx context.Context) Option { return startup.WithContext(ctx) }
+func WithContext(ctx context.Context) SetupOption {
+	return SetupOption{option: startup.WithContext(ctx)}
+}
 
-// WithLogger makes Setup log every change at Info and every warning at Warn through l. See [startup.WithLogger].
-func WithLogger(l *slog.Logger) Option { return startup.WithLogger(l) }
+// WithLogger logs through l. Given to [Setup] or [Plan], it logs every
+// change at Info and every warning at Warn (see [startup.WithLogger]). Given
+// to [Start], it is the logger of everything Start starts: Setup, the admin
+// server, the metrics, the leak watchdog, the flight recorder. Without it
+// Setup logs nothing, and Start logs only what it could not do, one line
+// each through [slog.Default].
+func WithLogger(l *slog.Logger) SetupOption {
+	return SetupOption{option: startup.WithLogger(l), logger: l, setLogger: true}
+}
 
 // WithCgroupRoot reads /proc and /sys below dir instead of "/". See [startup.WithCgroupRoot].
-func WithCgroupRoot(dir string) Option { return startup.WithCgroupRoot(dir) }
+func WithCgroupRoot(dir string) SetupOption { return SetupOption{option: startup.WithCgroupRoot(dir)} }
 
 // ProcsFloor rounds a fractional CPU limit down, with a minimum of 1 (automaxprocs' rule): 1.5 CPUs give GOMAXPROCS=1. See [startup.ProcsFloor].
-func ProcsFloor() Option { return startup.ProcsFloor() }
+func ProcsFloor() SetupOption { return SetupOption{option: startup.ProcsFloor()} }
 
 // ProcsCeil rounds a fractional CPU limit up, with a minimum of 1: 1.5 CPUs give 2 and 0.5 gives 1 (the runtime would use 2). See [startup.ProcsCeil].
-func ProcsCeil() Option { return startup.ProcsCeil() }
+func ProcsCeil() SetupOption { return SetupOption{option: startup.ProcsCeil()} }
 
 // ProcsReserve subtracts cpus from the effective limit before rounding, for sidecars that share the cgroup. See [startup.ProcsReserve].
-func ProcsReserve(cpus float64) Option { return startup.ProcsReserve(cpus) }
+func ProcsReserve(cpus float64) SetupOption { return SetupOption{option: startup.ProcsReserve(cpus)} }
 
 // ProcsMinimum makes GOMAXPROCS at least n (n >= 1), whatever the limit. See [startup.ProcsMinimum].
-func ProcsMinimum(n int) Option { return startup.ProcsMinimum(n) }
+func ProcsMinimum(n int) SetupOption { return SetupOption{option: startup.ProcsMinimum(n)} }
 
 // KeepGOMAXPROCS makes Setup report GOMAXPROCS without changing it. See [startup.KeepGOMAXPROCS].
-func KeepGOMAXPROCS() Option { return startup.KeepGOMAXPROCS() }
+func KeepGOMAXPROCS() SetupOption { return SetupOption{option: startup.KeepGOMAXPROCS()} }
 
 // MemoryLimitRatio sets GOMEMLIMIT to ratio × the effective memory limit (default 0.9). See [startup.MemoryLimitRatio].
-func MemoryLimitRatio(ratio float64) Option { return startup.MemoryLimitRatio(ratio) }
+func MemoryLimitRatio(ratio float64) SetupOption {
+	return SetupOption{option: startup.MemoryLimitRatio(ratio)}
+}
 
 // MemoryHigh bases GOMEMLIMIT on cgroup v2 memory.high when it is lower than memory.max: above memory.high the kernel throttles and reclaims, so a heap that stays below it avoids the stall. See [startup.MemoryHigh].
-func MemoryHigh() Option { return startup.MemoryHigh() }
+func MemoryHigh() SetupOption { return SetupOption{option: startup.MemoryHigh()} }
 
 // MemoryFallbackSystem bases GOMEMLIMIT on the machine's memory (/proc/meminfo MemTotal) when no cgroup sets a memory limit. See [startup.MemoryFallbackSystem].
-func MemoryFallbackSystem() Option { return startup.MemoryFallbackSystem() }
+func MemoryFallbackSystem() SetupOption { return SetupOption{option: startup.MemoryFallbackSystem()} }
 
 // MemoryRefresh re-reads the memory limit every interval and moves GOMEMLIMIT when it changed (an in-place pod resize). See [startup.MemoryRefresh].
-func MemoryRefresh(interval time.Duration) Option { return startup.MemoryRefresh(interval) }
+func MemoryRefresh(interval time.Duration) SetupOption {
+	return SetupOption{option: startup.MemoryRefresh(interval)}
+}
 
 // KeepGOMEMLIMIT makes Setup report GOMEMLIMIT without changing it. See [startup.KeepGOMEMLIMIT].
-func KeepGOMEMLIMIT() Option { return startup.KeepGOMEMLIMIT() }
+func KeepGOMEMLIMIT() SetupOption { return SetupOption{option: startup.KeepGOMEMLIMIT()} }
 
 // Traceback sets the traceback level applied when the GOTRACEBACK environment variable is unset: one of "none", "single", "all" (the default), "system", "crash" or "wer". See [startup.Traceback].
-func Traceback(level string) Option { return startup.Traceback(level) }
+func Traceback(level string) SetupOption { return SetupOption{option: startup.Traceback(level)} }
 
 // CrashOutput makes the runtime also write fatal errors and unrecovered panics to the file at path (see [runtime/debug.SetCrashOutput]), appending. See [startup.CrashOutput].
-func CrashOutput(path string, maxBytes int64) Option { return startup.CrashOutput(path, maxBytes) }
+func CrashOutput(path string, maxBytes int64) SetupOption {
+	return SetupOption{option: startup.CrashOutput(path, maxBytes)}
+}

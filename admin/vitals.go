@@ -27,7 +27,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // liveSamples are read with runtime/metrics: no stop-the-world.
 var liveSamples = []struct{ key, name string }{
-	{"goroutines", "/sched/goroutines:goroutines"},
+	// With the runtime's system goroutines; "goroutines" (NumGoroutine,
+	// the count of go_goroutines and of the dump) leaves them out.
+	{"goroutines_with_system", "/sched/goroutines:goroutines"},
 	{"gomaxprocs", "/sched/gomaxprocs:threads"},
 	{"heap_objects_bytes", "/memory/classes/heap/objects:bytes"},
 	{"total_memory_bytes", "/memory/classes/total:bytes"},
@@ -50,6 +52,7 @@ func (s *Server) liveState() map[string]any {
 		"uptime_seconds": time.Since(s.started).Seconds(),
 		"go_version":     runtime.Version(),
 		"pid":            os.Getpid(),
+		"goroutines":     runtime.NumGoroutine(),
 	}
 	for i, l := range liveSamples {
 		if samples[i].Value.Kind() == metrics.KindUint64 {

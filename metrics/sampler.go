@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime"
 	rtm "runtime/metrics"
 	"strconv"
 	"sync"
@@ -33,6 +34,13 @@ type Snapshot struct {
 	// Runtime holds one sample per entry of [Sampler.Descriptions], in the
 	// same order.
 	Runtime []rtm.Sample
+	// Goroutines is [runtime.NumGoroutine] right after the runtime read:
+	// the program's goroutines, without the runtime's own system
+	// goroutines (GC workers, the scavenger, ...), which
+	// /sched/goroutines:goroutines in Runtime includes. It is the count
+	// client_golang's go_goroutines and a goroutine dump (below
+	// GOTRACEBACK=system) show.
+	Goroutines int
 	// Limits are the cgroup limits, re-read at most every 30 seconds.
 	// HaveLimits is false when they could not be read at all.
 	Limits     cgroup.Limits
@@ -219,6 +227,7 @@ func (s *Sampler) readLocked() {
 	now := time.Now()
 	rtm.Read(s.snap.Runtime)
 	sn := &s.snap
+	sn.Goroutines = runtime.NumGoroutine()
 	sn.Generation++
 	sn.Time = now
 	s.last = now

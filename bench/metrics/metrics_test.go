@@ -83,6 +83,23 @@ func BenchmarkGather(b *testing.B) {
 	b.Run("vitals_gatherers_merge", func(b *testing.B) {
 		gatherLoop(b, prometheus.Gatherers{prometheus.NewRegistry(), vitalsCollector(b)})
 	})
+	// With process_* too, as a service serves them: client_golang's Go and
+	// process collectors in one registry, against vitals' /metrics as Start
+	// composes it (promexport.Merge of the collector, a registry holding
+	// client_golang's own process collector, and the application's
+	// registry, here empty).
+	b.Run("client_golang_go_process", func(b *testing.B) {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(
+			collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll)),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		gatherLoop(b, reg)
+	})
+	b.Run("vitals_start_process", func(b *testing.B) {
+		proc := prometheus.NewRegistry()
+		proc.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		gatherLoop(b, promexport.Merge(vitalsCollector(b), proc, prometheus.NewRegistry()))
+	})
 	// registry_floor is a registry holding a collector of as many free,
 	// prebuilt gauges as vitals emits families: what Registry.Gather costs
 	// by itself, whatever the collector.

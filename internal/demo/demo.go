@@ -79,7 +79,7 @@ func Run(ctx context.Context, out io.Writer, cfg Config) error {
 	// Short watchdog periods so the demo's leak is caught in seconds; the
 	// defaults (10 s samples, 2 min warm-up, 5 min windows) suit services.
 	svc, err := vitals.Start(ctx,
-		vitals.StartLogger(slog.New(slog.DiscardHandler)),
+		vitals.WithLogger(slog.New(slog.DiscardHandler)),
 		// The token as a bearer token for curl and doctor, and as the
 		// password of user "demo" for a browser's login prompt.
 		vitals.AdminOptions(admin.WithAddr(cfg.AdminAddr), admin.WithBearerToken(token), admin.WithBasicAuth("demo", token)),

@@ -14,15 +14,21 @@
 //     cumulative heap allocation.
 //   - go.memory.gc.goal (By): heap size target of the current GC cycle.
 //   - go.goroutine.count ({goroutine}), go.processor.limit ({thread}) and
-//     go.config.gogc (%).
-//   - go.cpu.time (s, go.cpu.class = user | gc | scavenge | idle): the
-//     runtime's estimate of the CPU time its Ps spent in each class, which
-//     OpenTelemetry's contrib runtime package defines but does not emit. The
+//     go.config.gogc (%). go.goroutine.count is /sched/goroutines:goroutines,
+//     as OpenTelemetry's contrib runtime package reads it: it includes the
+//     runtime's own system goroutines, which Prometheus' go_goroutines and a
+//     goroutine dump leave out.
+//   - go.memory.gc.cycles ({gc_cycle}): completed GC cycles.
+//   - go.cpu.time (s, go.cpu.state = user | gc | scavenge | idle): the
+//     runtime's estimate of the CPU time its Ps spent in each state. The
 //     runtime updates these estimates at the end of each GC cycle.
 //
-// go.schedule.duration is a histogram, and the metric API has no observable
-// histogram: [github.com/govitals/vitals/metrics/otelexport/producer] emits
-// it, exactly, through an SDK reader.
+// go.schedule.duration and go.memory.gc.pause.duration are histograms, and
+// the metric API has no observable histogram:
+// [github.com/govitals/vitals/metrics/otelexport/producer] emits them
+// through an SDK reader. Names, units, descriptions and attributes are
+// those of semantic conventions v1.43.0 (the goconv package); a test holds
+// them to it.
 //
 // vitals' own (absent when the cgroup cannot be read):
 //
@@ -85,17 +91,17 @@ type Exporter struct {
 type runtimeIdx struct {
 	total, released, stacks, osStacks           int
 	memlimit, allocBytes, allocObjs, goal, gors int
-	procs, gogc                                 int
+	procs, gogc, cycles                         int
 	cpuUser, cpuGC, cpuScav, cpuIdle            int
 }
 
 var (
 	attrStack    = metric.WithAttributeSet(attribute.NewSet(attribute.String("go.memory.type", "stack")))
 	attrOther    = metric.WithAttributeSet(attribute.NewSet(attribute.String("go.memory.type", "other")))
-	cpuClassAttr = func(c string) metric.ObserveOption {
-		return metric.WithAttributeSet(attribute.NewSet(attribute.String("go.cpu.class", c)))
+	cpuStateAttr = func(c string) metric.ObserveOption {
+		return metric.WithAttributeSet(attribute.NewSet(attribute.String("go.cpu.state", c)))
 	}
-	attrUser, attrGC, attrScav, attrIdle = cpuClassAttr("user"), cpuClassAttr("gc"), cpuClassAttr("scavenge"), cpuClassAttr("idle")
+	attrUser, attrGC, attrScav, attrIdle = cpuStateAttr("user"), cpuStateAttr("gc"), cpuStateAttr("scavenge"), cpuStateAttr("idle")
 )
 
 // Register creates the instruments on a meter of mp named [ScopeName] and
@@ -135,7 +141,9 @@ func Register(mp metric.MeterProvider, opts ...Option) (*Exporter, error) {
 	errs = append(errs, err)
 	allocations, err := m.Int64ObservableCounter("go.memory.allocations", metric.WithUnit("{allocation}"), metric.WithDescription("Count of allocations to the heap by the application."))
 	errs = append(errs, err)
-	cpuTime, err := m.Float64ObservableCounter("go.cpu.time", metric.WithUnit("s"), metric.WithDescription("CPU time spent by the Go runtime's Ps, by class (the runtime's estimate)."))
+	cpuTime, err := m.Float64ObservableCounter("go.cpu.time", metric.WithUnit("s"), metric.WithDescription("Estimated CPU time spent by the Go runtime."))
+	errs = append(errs, err)
+	gcCycles, err := m.Int64ObservableCounter("go.memory.gc.cycles", metric.WithUnit("{gc_cycle}"), metric.WithDescription("Number of completed GC cycles."))
 	errs = append(errs, err)
 
 	cgCPULimit, err := m.Float64ObservableUpDownCounter("vitals.cgroup.cpu.limit", metric.WithUnit("{cpu}"), metric.WithDescription("CPU limit of the process's cgroup in cores; 0 when unlimited."))
@@ -162,6 +170,7 @@ func Register(mp metric.MeterProvider, opts ...Option) (*Exporter, error) {
 		allocObjs: s.Index("/gc/heap/allocs:objects"),
 		goal:      s.Index("/gc/heap/goal:bytes"), gors: s.Index("/sched/goroutines:goroutines"),
 		procs: s.Index("/sched/gomaxprocs:threads"), gogc: s.Index("/gc/gogc:percent"),
+		cycles:  s.Index("/gc/cycles/total:gc-cycles"),
 		cpuUser: s.Index("/cpu/classes/user:cpu-seconds"), cpuGC: s.Index("/cpu/classes/gc/total:cpu-seconds"),
 		cpuScav: s.Index("/cpu/classes/scavenge/total:cpu-seconds"), cpuIdle: s.Index("/cpu/classes/idle:cpu-seconds"),
 	}
@@ -186,6 +195,9 @@ func Register(mp metric.MeterProvider, opts ...Option) (*Exporter, error) {
 			o.ObserveInt64(procs, v(ix.procs))
 			if ix.gogc >= 0 {
 				o.ObserveInt64(gogc, v(ix.gogc))
+			}
+			if ix.cycles >= 0 {
+				o.ObserveInt64(gcCycles, v(ix.cycles))
 			}
 			if ix.cpuUser >= 0 {
 				o.ObserveFloat64(cpuTime, sn.Value(ix.cpuUser), attrUser)
@@ -214,7 +226,7 @@ func Register(mp metric.MeterProvider, opts ...Option) (*Exporter, error) {
 		return nil
 	}
 	reg, err := m.RegisterCallback(cb,
-		memUsed, memLimit, allocated, allocations, gcGoal, gors, procs, gogc, cpuTime,
+		memUsed, memLimit, allocated, allocations, gcGoal, gors, procs, gogc, cpuTime, gcCycles,
 		cgCPULimit, cgPeriods, cgThrottled, cgThrottledTime, cgMemLimit, cgMemHigh, cgMemUsage)
 	if err != nil {
 		e.Close()

@@ -125,7 +125,7 @@ func TestInstruments(t *testing.T) {
 	}
 	classes := map[string]float64{}
 	for _, p := range got["go.cpu.time"] {
-		v, _ := p.attrs.Value("go.cpu.class")
+		v, _ := p.attrs.Value("go.cpu.state")
 		classes[v.AsString()] = p.value
 	}
 	if len(classes) != 4 || classes["user"] <= 0 {

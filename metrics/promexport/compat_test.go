@@ -2,6 +2,7 @@ package promexport
 
 import (
 	"math"
+	rtm "runtime/metrics"
 	"strings"
 	"testing"
 
@@ -86,4 +87,37 @@ func bounds(mf *dto.MetricFamily) []float64 {
 		b = append(b, bk.GetUpperBound())
 	}
 	return b
+}
+
+// TestEveryRuntimeMetricServed: every runtime/metrics metric of the running
+// toolchain (Go 1.27 adds and drops /godebug/non-default-behavior/*
+// counters, for one) is served under the name runtimeName gives it, as a
+// counter, gauge or histogram matching its kind; none is dropped.
+func TestEveryRuntimeMetricServed(t *testing.T) {
+	got := gatherMap(t, newTestCollector(t))
+	for _, d := range rtm.All() {
+		name, _, ok := runtimeName(d)
+		if !ok {
+			t.Errorf("%s (kind %v) has no Prometheus name", d.Name, d.Kind)
+			continue
+		}
+		mf, ok := got[name]
+		if !ok {
+			t.Errorf("%s not served (as %s)", d.Name, name)
+			continue
+		}
+		want := dto.MetricType_GAUGE
+		switch {
+		case d.Kind == rtm.KindFloat64Histogram:
+			want = dto.MetricType_HISTOGRAM
+		case d.Cumulative:
+			want = dto.MetricType_COUNTER
+		}
+		if mf.GetType() != want {
+			t.Errorf("%s served as %s %s, want %s", d.Name, name, mf.GetType(), want)
+		}
+		if !strings.Contains(mf.GetHelp(), d.Name) {
+			t.Errorf("%s: help %q does not name the runtime metric", name, mf.GetHelp())
+		}
+	}
 }

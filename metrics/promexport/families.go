@@ -17,6 +17,7 @@ type source int
 
 const (
 	srcRuntime    source = iota // scalar runtime metric idx
+	srcGoroutines               // go_goroutines: Snapshot.Goroutines
 	srcRuntimeH                 // runtime histogram idx, exact sum from idx2 if >= 0
 	srcMemStat                  // go_memstats_*: sum of runtime scalars terms
 	srcGoInfo                   // go_info{version}
@@ -124,8 +125,10 @@ func runtimeFamilies(s *metrics.Sampler) ([]*family, error) {
 // baseFamilies are the five metrics client_golang's Go collector always
 // emits, computed from runtime/metrics instead of debug.ReadGCStats.
 func baseFamilies(s *metrics.Sampler) []*family {
-	g := newFamily("go_goroutines", "Number of goroutines that currently exist (runtime/metrics /sched/goroutines:goroutines).", gauge, srcRuntime)
-	g.idx = s.Index("/sched/goroutines:goroutines")
+	// client_golang's go_goroutines is runtime.NumGoroutine, which leaves
+	// out the runtime's system goroutines; go_sched_goroutines_goroutines
+	// (from /sched/goroutines:goroutines) counts them too.
+	g := newFamily("go_goroutines", "Number of goroutines that currently exist, as runtime.NumGoroutine counts them: the runtime's own system goroutines excluded (go_sched_goroutines_goroutines includes them).", gauge, srcGoroutines)
 	th := newFamily("go_threads", "Number of OS threads the runtime currently has (runtime/metrics /sched/threads/total:threads).", gauge, srcRuntime)
 	th.idx = s.Index("/sched/threads/total:threads")
 	gc := newFamily("go_gc_duration_seconds",
@@ -143,7 +146,7 @@ func baseFamilies(s *metrics.Sampler) []*family {
 	info := newFamily("go_info", "Information about the Go environment.", gauge, srcGoInfo, "version")
 	var out []*family
 	for _, f := range []*family{g, th, gc, last, info} {
-		if f.src == srcGoInfo || f.src == srcLastGC && f.idx >= 0 || f.idx >= 0 {
+		if f.src == srcGoInfo || f.src == srcGoroutines || f.idx >= 0 {
 			out = append(out, f)
 		}
 	}

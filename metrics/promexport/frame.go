@@ -92,6 +92,8 @@ func (b *builder) collect(fams []*family, sn *metrics.Snapshot) {
 		switch f.src {
 		case srcRuntime:
 			add(sn.Value(f.idx))
+		case srcGoroutines:
+			add(float64(sn.Goroutines))
 		case srcMemStat:
 			var v float64
 			for _, i := range f.terms {

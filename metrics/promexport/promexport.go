@@ -3,8 +3,12 @@
 // go_memstats_* compatibility set computed from runtime/metrics, and vitals'
 // own cgroup, settings, checklist and leak-watchdog metrics.
 //
-// A [Collector] replaces collectors.NewGoCollector (do not register both:
-// the names collide). It registers on any [prometheus.Registerer]. It also is
+// A [Collector] replaces collectors.NewGoCollector: do not register both on
+// one registry (it rejects the repeated names). An application registry that
+// already holds client_golang's Go or process collector is served next to a
+// Collector with [Merge], the Collector first: each go_* family is then
+// served once, from the Collector. A Collector registers on any
+// [prometheus.Registerer]. It also is
 // a [prometheus.Gatherer] of its own, which skips the registry's per-metric
 // bookkeeping (about seven allocations per metric family, whatever the
 // collector): serve it with the application's registry through [Merge] for
@@ -30,7 +34,10 @@
 // and bucket-midpoint estimates for the others. go_goroutines, go_threads,
 // go_info, go_gc_duration_seconds (estimated from the GC pause histogram) and
 // go_memstats_last_gc_time_seconds (resolution: one sampling interval) keep
-// client_golang's names too.
+// client_golang's names too. go_goroutines counts as client_golang's does
+// (runtime.NumGoroutine: the runtime's own system goroutines left out, the
+// count a goroutine dump shows); go_sched_goroutines_goroutines, from
+// /sched/goroutines:goroutines, includes them.
 //
 // # vitals metrics
 //

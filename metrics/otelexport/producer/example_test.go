@@ -39,5 +39,7 @@ func Example() {
 			fmt.Println(m.Name, m.Unit)
 		}
 	}
-	// Output: go.schedule.duration s
+	// Output:
+	// go.schedule.duration s
+	// go.memory.gc.pause.duration s
 }
