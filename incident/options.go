@@ -90,9 +90,12 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
+// ErrOption is matched (errors.Is) by [New]'s error for an invalid option.
+var ErrOption = errors.New("incident: invalid option")
+
 func (c *config) fail(format string, args ...any) {
 	if c.err == nil {
-		c.err = fmt.Errorf("incident: "+format, args...)
+		c.err = fmt.Errorf("%w: "+format, append([]any{ErrOption}, args...)...)
 	}
 }
 
@@ -357,4 +360,4 @@ func withCgroupRoot(root string) Option {
 	return optionFunc(func(c *config) { c.cgroupRoot = root })
 }
 
-var errNilOption = errors.New("incident: nil Option")
+var errNilOption = fmt.Errorf("%w: nil Option", ErrOption)
