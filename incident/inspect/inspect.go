@@ -342,6 +342,9 @@ func groups(b *Bundle, top int) ([]GroupLine, error) {
 			l.Top = fr.Func
 			l.Where = fmt.Sprintf("%s:%d", fr.File, fr.Line)
 		}
+		if l.Top == "" {
+			l.Top = "(no frames)"
+		}
 		if g.CreatedBy != nil {
 			l.CreatedBy = g.CreatedBy.Func
 		}
