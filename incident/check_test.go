@@ -2,6 +2,8 @@ package incident
 
 import (
 	"github.com/govitals/vitals/cgroup"
+	"math"
+	"runtime/debug"
 	"testing"
 	"time"
 )
@@ -109,5 +111,26 @@ func TestRateLimitAndCooldown(t *testing.T) {
 	m.busy.Store(true)
 	if m.admit(Goroutines, now.Add(2*time.Hour)) {
 		t.Error("admitted while busy")
+	}
+}
+
+func TestCheckIntervalAdapts(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	debug.SetMemoryLimit(math.MaxInt64)
+	m := armedForTest(t)
+	now := time.Now()
+	m.check(now)
+	now = now.Add(time.Second)
+	if next := m.check(now); m.cgMem == 0 && next != DefaultIdleInterval {
+		t.Errorf("far from any limit: next check in %v, want %v", next, DefaultIdleInterval)
+	}
+	// A GOMEMLIMIT just above what the runtime holds: near, check fast.
+	used := sat(u64(&m.fast[0]), u64(&m.fast[1]))
+	debug.SetMemoryLimit(int64(used + used/5))
+	now = now.Add(time.Second)
+	m.busy.Store(true) // it would fire: keep the slot taken so nothing is written
+	if next := m.check(now); next != DefaultInterval {
+		t.Errorf("at %d of a %d limit: next check in %v, want %v", used, used+used/5, next, DefaultInterval)
 	}
 }

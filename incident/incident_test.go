@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -371,5 +372,59 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	if _, err := incident.New(""); err == nil {
 		t.Error("New accepted an empty directory")
+	}
+}
+
+func TestSignalCapture(t *testing.T) {
+	done := make(chan incident.Incident, 1)
+	m, err := incident.New(t.TempDir(), incident.NoFlightRecorder(), incident.OnSignal(syscall.SIGUSR2),
+		incident.OnIncident(func(i incident.Incident) { done <- i }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case inc := <-done:
+		if inc.Trigger != incident.Manual || inc.Reason != "signal" || inc.Path == "" {
+			t.Errorf("incident %+v", inc)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no capture after SIGUSR2")
+	}
+}
+
+func TestDirCapsHold(t *testing.T) {
+	dir := t.TempDir()
+	m, err := incident.New(dir, incident.NoFlightRecorder(), incident.ManualInterval(0), incident.Caps(2, 10<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for range 4 {
+		if _, err := m.Capture(context.Background(), "cap"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.zip")); len(files) != 2 {
+		t.Errorf("%d bundles on disk, want the cap of 2", len(files))
+	}
+	// A bundle larger than the byte cap is abandoned, not kept in part.
+	small, err := incident.New(t.TempDir(), incident.NoFlightRecorder(), incident.Caps(5, 2048))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	inc, err := small.Capture(context.Background(), "too big")
+	if err == nil || inc.Path != "" || !strings.Contains(inc.Err, "byte cap") {
+		t.Errorf("over the byte cap: %v %+v", err, inc)
+	}
+	if files, _ := filepath.Glob(filepath.Join(small.Dir().Path(), "*.zip")); len(files) != 0 {
+		t.Errorf("a partial bundle was kept: %v", files)
 	}
 }

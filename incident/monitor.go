@@ -74,6 +74,7 @@ type point struct {
 	gMin, gMax          uint64
 	periods, throttled  uint64
 	procCPU             int64 // ns of user+system time
+	cgUsage             uint64
 	haveCPUStat, filled bool
 }
 
@@ -248,7 +249,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 
 func (m *Monitor) loop(ctx context.Context, stop chan struct{}, sig chan os.Signal) {
 	defer m.wg.Done()
-	t := time.NewTicker(m.cfg.interval)
+	t := time.NewTimer(m.cfg.interval)
 	defer t.Stop()
 	for {
 		select {
@@ -257,25 +258,63 @@ func (m *Monitor) loop(ctx context.Context, stop chan struct{}, sig chan os.Sign
 		case <-stop:
 			return
 		case <-sig:
+			m.wg.Add(1) // Close waits for it
 			go func() {
+				defer m.wg.Done()
 				if _, err := m.Capture(context.Background(), "signal"); err != nil {
 					m.cfg.logger.Warn("incident: signal capture", "err", err)
 				}
 			}()
 		case now := <-t.C:
-			m.check(now)
+			t.Reset(m.check(now))
 		}
 	}
 }
 
-// check runs the triggers once and launches a capture when one fires.
-func (m *Monitor) check(now time.Time) {
+// check runs the triggers once, launches a capture when one fires, and
+// returns when to check next.
+func (m *Monitor) check(now time.Time) time.Duration {
 	m.mu.Lock()
 	ev, ok := m.checkLocked(now)
+	next := m.nextLocked()
 	m.mu.Unlock()
 	if ok {
 		m.launch(ev)
 	}
+	return next
+}
+
+// nextLocked is the fast interval while memory is near a threshold, else
+// the idle one. m.mu must be held.
+func (m *Monitor) nextLocked() time.Duration {
+	fast, idle := m.cfg.interval, max(m.cfg.idle, m.cfg.interval)
+	if fast == idle || m.filled == 0 {
+		return fast
+	}
+	// growth is bytes per second over the last second of history.
+	growth := func(field func(*point) uint64) float64 {
+		if m.filled < 2 {
+			return 0
+		}
+		cur, prev := &m.ring[m.head], &m.ring[(m.head-1+ringLen)%ringLen]
+		dt := float64(cur.wall-prev.wall) / 1e9
+		if dt <= 0 || field(cur) <= field(prev) {
+			return 0
+		}
+		return float64(field(cur)-field(prev)) / dt
+	}
+	// soon: on course to cross thr within 3 s at that growth.
+	soon := func(v, thr uint64, g float64) bool { return v >= thr || (g > 0 && float64(thr-v) < 3*g) }
+	used := sat(u64(&m.fast[0]), u64(&m.fast[1]))
+	if v, thr, lim, ok := m.memoryReading(used); ok {
+		if float64(v) >= float64(lim)*(m.cfg.memFrac-0.1) || soon(v, thr, growth(func(p *point) uint64 { return p.used })) {
+			return fast
+		}
+	}
+	if v, thr, _, ok := m.cgroupReading(); ok && soon(v, thr, growth(func(p *point) uint64 { return p.cgUsage })) {
+		return fast
+	}
+	return idle
 }
 
 // event is a fired trigger on its way to a capture.
@@ -559,6 +598,9 @@ func (m *Monitor) pushPoint(now time.Time, used uint64) {
 		used: used, gMin: m.gMin, gMax: m.gMax, filled: true,
 	}
 	m.gMin, m.gMax = 0, 0
+	if m.cg.HaveMemory {
+		p.cgUsage = m.cg.MemoryUsage
+	}
 	if m.cg.HaveCPU {
 		p.periods, p.throttled, p.haveCPUStat = m.cg.Periods, m.cg.ThrottledPeriods, true
 	}
