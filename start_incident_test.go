@@ -18,6 +18,7 @@ import (
 	"github.com/govitals/vitals/incident"
 	"github.com/govitals/vitals/incident/inspect"
 	"github.com/govitals/vitals/internal/cgrouptest"
+	"github.com/govitals/vitals/leak"
 )
 
 // The child side of the incident tests: the test binary re-executed with
@@ -301,4 +302,74 @@ func TestIncidentCPUInCgroup(t *testing.T) {
 		t.Errorf("go tool pprof -top of the CPU profile lacks burnForIncidentTest:\n%s", top)
 	}
 	t.Logf("fired: %+v", b.Manifest.Values)
+}
+
+// The leak watchdog's report reaches the incident monitor as a goroutine
+// incident (the hook Start installs).
+func TestIncidentFromWatchdog(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("child")
+	}
+	got := make(chan incident.Incident, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc, err := vitals.Start(ctx, vitals.NoAdmin(),
+		vitals.Incidents(t.TempDir(), incident.NoFlightRecorder(),
+			incident.GoroutineSpike(1000, time.Minute, 1<<30), // the spike rule stays quiet
+			incident.OnIncident(func(i incident.Incident) { got <- i })),
+		vitals.WatchdogOptions(leak.SampleEvery(5*time.Millisecond), leak.WarmUp(0), leak.WindowSamples(4),
+			leak.SuspectAfter(2), leak.Slack(20, 0.1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	ch := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(ch); wg.Wait() }()
+	time.Sleep(100 * time.Millisecond) // a baseline
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case inc := <-got:
+			if inc.Trigger != incident.Goroutines || !strings.HasPrefix(inc.Reason, "leak watchdog:") || inc.Path == "" {
+				t.Fatalf("incident %+v", inc)
+			}
+			return
+		case <-tick.C:
+			for range 30 { // steady growth, as a leak
+				wg.Add(1)
+				go func() { defer wg.Done(); parkedForIncidentTest(ch) }()
+			}
+		case <-deadline:
+			t.Fatalf("no incident from the watchdog; state %+v", svc.Watchdog().State())
+		}
+	}
+}
+
+func TestIncidentDirEnv(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("child")
+	}
+	dir := t.TempDir()
+	t.Setenv(vitals.IncidentDirEnv, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc, err := vitals.Start(ctx, vitals.NoAdmin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	m := svc.Incidents()
+	if m == nil || m.Dir().Path() != dir || !m.State().Armed {
+		t.Fatalf("the environment variable did not arm incidents: %v", svc.Err())
+	}
+	// An invalid option is Start's error, and nothing is left running.
+	if _, err := vitals.Start(ctx, vitals.NoAdmin(), vitals.Incidents(dir, incident.MemoryThreshold(2))); err == nil {
+		t.Error("Start accepted an invalid incident option")
+	}
+	if _, err := vitals.Start(ctx, vitals.Incidents("")); err == nil {
+		t.Error("Start accepted an empty incident directory")
+	}
 }
