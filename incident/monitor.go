@@ -223,11 +223,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 		}
 	}
 	if m.stat == nil {
-		var copts []cgroup.Option
-		if m.cfg.cgroupRoot != "" {
-			copts = append(copts, cgroup.WithRoot(m.cfg.cgroupRoot))
-		}
-		if st, err := cgroup.NewStatReader(copts...); err == nil {
+		if st, err := cgroup.NewStatReader(); err == nil {
 			m.stat = st
 		} else {
 			m.cfg.logger.Debug("incident: no cgroup counters", "err", err)
@@ -429,11 +425,7 @@ func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 func (m *Monitor) refreshLimits(now time.Time) {
 	m.limAt = now
-	var opts []cgroup.Option
-	if m.cfg.cgroupRoot != "" {
-		opts = append(opts, cgroup.WithRoot(m.cfg.cgroupRoot))
-	}
-	l := cgroup.Read(opts...)
+	l := cgroup.Read()
 	m.limits, m.haveLim = l, l.Version != cgroup.VersionUnknown
 	m.cgMem = 0
 	if l.Memory.Limited {

@@ -64,7 +64,6 @@ type config struct {
 	onIncident  func(Incident)
 	logger      *slog.Logger
 	signals     []os.Signal
-	cgroupRoot  string
 	err         error
 }
 
@@ -370,11 +369,6 @@ func OnSignal(sigs ...os.Signal) Option {
 		}
 		c.signals = append(c.signals, sigs...)
 	})
-}
-
-// withCgroupRoot reads cgroups under root (tests).
-func withCgroupRoot(root string) Option {
-	return optionFunc(func(c *config) { c.cgroupRoot = root })
 }
 
 var errNilOption = fmt.Errorf("%w: nil Option", ErrOption)
