@@ -17,6 +17,7 @@ import (
 	"github.com/govitals/vitals/cgroup"
 	"github.com/govitals/vitals/checklist"
 	"github.com/govitals/vitals/dashboard"
+	"github.com/govitals/vitals/incident"
 	"github.com/govitals/vitals/leak"
 	"github.com/govitals/vitals/metrics"
 	"github.com/govitals/vitals/metrics/promexport"
@@ -46,6 +47,7 @@ type startConfig struct {
 	traceBytes int64
 	gatherers  []prometheus.Gatherer
 	logger     *slog.Logger
+	incident   *incidentConfig // start_incident.go
 	err        error
 }
 
@@ -166,6 +168,7 @@ type Service struct {
 	errs      []error
 	adminErr  error // the admin server failed to listen
 	stopCtx   func() bool
+	incidents *incident.Monitor // start_incident.go
 
 	// throttle keeps cpu.stat open for the checklist facts (opened on
 	// first use, only when there is a CPU quota).
@@ -241,6 +244,7 @@ func Start(ctx context.Context, opts ...StartOption) (*Service, error) {
 // build creates and starts the parts after Setup. It returns an error only
 // for invalid options; other failures are recorded in s.errs.
 func (s *Service) build(ctx context.Context, c *startConfig) error {
+	s.prepareIncidents(c)
 	if !c.noWatchdog {
 		wopts := append([]leak.WatchdogOption{leak.WithLogger(c.logger)}, c.watchdog...)
 		wd, err := leak.NewWatchdog(wopts...)
@@ -275,6 +279,9 @@ func (s *Service) build(ctx context.Context, c *startConfig) error {
 		} else {
 			s.recorder = rec
 		}
+	}
+	if err := s.startIncidents(ctx, c); err != nil {
+		return err
 	}
 	if c.noAdmin {
 		return nil
@@ -320,6 +327,7 @@ func (s *Service) build(ctx context.Context, c *startConfig) error {
 	if s.traceDir != nil {
 		aopts = append(aopts, admin.WithTraceDir(s.traceDir))
 	}
+	aopts = append(aopts, s.incidentAdminOptions()...)
 	if !c.noDash {
 		dash, err := s.newDashboard(c)
 		if err != nil {
@@ -402,6 +410,7 @@ func (s *Service) stopParts() error {
 	if s.watchdog != nil {
 		errs = append(errs, s.watchdog.Close())
 	}
+	errs = append(errs, s.stopIncidents())
 	if s.recorder != nil {
 		errs = append(errs, s.recorder.Close())
 	}

@@ -31,6 +31,7 @@ var ErrDirFull = errors.New("tracecap: trace exceeds the directory byte cap")
 // share a directory: each keeps its own count.
 type Dir struct {
 	path     string
+	suffix   string
 	maxFiles int
 	maxBytes int64
 
@@ -52,6 +53,16 @@ type dirEntry struct {
 // count against the caps, oldest by modification time first; if they already
 // exceed them, the oldest are removed now. It costs one directory read.
 func OpenDir(path string, maxFiles int, maxBytes int64) (*Dir, error) {
+	return OpenDirSuffix(path, Suffix, maxFiles, maxBytes)
+}
+
+// OpenDirSuffix is [OpenDir] for files with another suffix than [Suffix],
+// such as ".zip" for the incident bundles of package incident: only files
+// ending in suffix count against the caps, are removed, and are created.
+func OpenDirSuffix(path, suffix string, maxFiles int, maxBytes int64) (*Dir, error) {
+	if suffix == "" || strings.ContainsAny(suffix, "/\\") {
+		return nil, fmt.Errorf("tracecap: dir %s: invalid suffix %q", path, suffix)
+	}
 	if maxFiles < 1 {
 		return nil, fmt.Errorf("tracecap: dir %s: max files %d must be at least 1", path, maxFiles)
 	}
@@ -71,7 +82,7 @@ func OpenDir(path string, maxFiles int, maxBytes int64) (*Dir, error) {
 	}
 	var fs []found
 	for _, e := range ents {
-		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), Suffix) {
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), suffix) {
 			continue
 		}
 		info, err := e.Info()
@@ -86,7 +97,7 @@ func OpenDir(path string, maxFiles int, maxBytes int64) (*Dir, error) {
 		}
 		return fs[i].name < fs[j].name
 	})
-	d := &Dir{path: path, maxFiles: maxFiles, maxBytes: maxBytes}
+	d := &Dir{path: path, suffix: suffix, maxFiles: maxFiles, maxBytes: maxBytes}
 	for _, f := range fs {
 		d.done = append(d.done, f.dirEntry)
 		d.total += f.size
@@ -154,7 +165,7 @@ func (d *Dir) Create(prefix string) (*File, error) {
 		}
 	}
 	d.seq++
-	name := fmt.Sprintf("%s-%s-%06d%s", prefix, time.Now().UTC().Format("20060102T150405.000Z"), d.seq, Suffix)
+	name := fmt.Sprintf("%s-%s-%06d%s", prefix, time.Now().UTC().Format("20060102T150405.000Z"), d.seq, d.suffix)
 	f, err := os.OpenFile(filepath.Join(d.path, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("tracecap: create: %w", err)

@@ -1,5 +1,5 @@
-// Command vitals inspects Go services and this machine: doctor, demo, stacks
-// and gctrace. Run "vitals help" for the list.
+// Command vitals inspects Go services and this machine: doctor, demo, stacks,
+// gctrace and incident. Run "vitals help" for the list.
 package main
 
 import (
