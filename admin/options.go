@@ -57,7 +57,7 @@ type config struct {
 	traceDir     *tracecap.Dir
 	extra        []extraRoute
 	cmdline      bool
-	getenv       func(string) string // seam
+	getenv       func(string) string                              // seam
 	listen       func(network, addr string) (net.Listener, error) // seam
 	allowedHosts map[string]bool
 	healthzAuth  bool
