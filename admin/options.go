@@ -272,14 +272,16 @@ func WithTraceDir(d *tracecap.Dir) Option {
 // WithHandler serves h at pattern (a [http.ServeMux] pattern) behind the same
 // authentication as every other route; this is how the vitals dashboard is
 // mounted at "/debug/vitals/". More specific built-in routes such as
-// /debug/vitals/goroutines keep precedence over a subtree pattern.
+// /debug/vitals/goroutines keep precedence over a subtree pattern. The route
+// table ([Server.Routes], /debug/vitals) lists h with the result of its
+// Summary() string method when it has one.
 func WithHandler(pattern string, h http.Handler) Option {
 	return optionFunc(func(c *config) {
 		if pattern == "" || h == nil {
 			c.fail(errors.New("admin: handler needs a pattern and a handler"))
 			return
 		}
-		c.extra = append(c.extra, extraRoute{pattern: pattern, summary: "mounted handler", h: h})
+		c.extra = append(c.extra, extraRoute{pattern: pattern, summary: summaryOf(h), h: h})
 	})
 }
 

@@ -174,23 +174,23 @@ func (s *Server) register() error {
 		expensive        bool
 		h                http.HandlerFunc
 	}{
-		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N, ?gc=1, ?seconds=N for a delta", false, s.pprofNamed},
-		{"/debug/pprof/profile", "CPU profile, ?seconds=N", true, s.pprofProfile},
-		{"/debug/pprof/trace", "execution trace, ?seconds=N", true, s.pprofTrace},
-		{"/debug/pprof/symbol", "symbolization for go tool pprof", false, s.pprofSymbol},
-		{"/metrics", "Prometheus metrics", false, s.budgeted(s.scrapes, metrics)},
-		{"/healthz", "liveness: 200 ok, no work", false, s.healthz},
-		{"/debug/vitals", "start-up report and live state (JSON)", false, s.vitalsState},
-		{"/debug/vitals/goroutines", "goroutines grouped by stack; ?format=text|json|html", true, s.goroutines},
-		{"/debug/vitals/trace", "bounded execution trace, ?seconds=N; ?save=1 writes to the trace directory", true, s.vitalsTrace},
-		{"/debug/vitals/flight", "flight recorder snapshot, rate-limited; ?reason=", true, s.flight},
+		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N for text; plain profiles share the profile budget; ?gc=1, goroutine?debug=2 above 1,000 goroutines and ?seconds=N (a delta) are expensive", false, s.pprofNamed},
+		{"/debug/pprof/profile", "CPU profile for ?seconds=N (default 30, capped); about 1% CPU while it runs", true, s.pprofProfile},
+		{"/debug/pprof/trace", "execution trace for ?seconds=N (default 1, capped); a few % CPU and MB/s of output", true, s.pprofTrace},
+		{"/debug/pprof/symbol", "function names of program counters, for go tool pprof; POST up to 1 MiB, 65,536 addresses; in the profile budget", false, s.pprofSymbol},
+		{"/metrics", "Prometheus metrics, text or OpenMetrics; gathered in a budget of its own", false, s.budgeted(s.scrapes, metrics)},
+		{"/healthz", "liveness: \"ok\", no work; open without credentials unless WithHealthzAuth", false, s.healthz},
+		{"/debug/vitals", "JSON: start-up report, live state from runtime/metrics (no stop-the-world), routes", false, s.vitalsState},
+		{"/debug/vitals/goroutines", "goroutines grouped by stack, ?format=text|json|html; a full dump (stop-the-world, about 50 ms per 10,000 goroutines; refused above the budget without force=1)", true, s.goroutines},
+		{"/debug/vitals/trace", "bounded execution trace for ?seconds=N (default 5, capped); ?save=1 keeps it in the trace directory and answers its name", true, s.vitalsTrace},
+		{"/debug/vitals/flight", "flight-recorder snapshot of the last seconds, rate-limited; ?reason= names it", true, s.flight},
 	}
 	if s.cfg.cmdline {
 		routes = append(routes, struct {
 			pattern, summary string
 			expensive        bool
 			h                http.HandlerFunc
-		}{"/debug/pprof/cmdline", "command line of the process", false, s.pprofCmdline})
+		}{"/debug/pprof/cmdline", "command line of the process, NUL-separated (WithCmdline; may hold secrets)", false, s.pprofCmdline})
 	}
 	for _, r := range routes {
 		if err := s.handle(r.pattern, r.summary, r.expensive, r.h); err != nil {
@@ -262,7 +262,18 @@ func (s *Server) Handle(pattern string, h http.Handler) error {
 	if pattern == "" || h == nil {
 		return errors.New("admin: handle needs a pattern and a handler")
 	}
-	return s.handle(pattern, "mounted handler", false, h)
+	return s.handle(pattern, summaryOf(h), false, h)
+}
+
+// summaryOf is h's Summary() when it has one (the vitals dashboard does),
+// else a summary that says where the route came from.
+func summaryOf(h http.Handler) string {
+	if sh, ok := h.(interface{ Summary() string }); ok {
+		if s := sh.Summary(); s != "" {
+			return s
+		}
+	}
+	return fmt.Sprintf("handler mounted by the application (%T)", h)
 }
 
 // Routes lists every registered route, sorted by pattern.

@@ -104,6 +104,13 @@ func Handler(opts ...Option) http.Handler {
 	return d
 }
 
+// Summary says what the dashboard serves, for the admin server's route
+// table.
+func (d *Dashboard) Summary() string {
+	return fmt.Sprintf("live dashboard: charts of goroutines, memory, GC and scheduling, sampled every %v only while a page is open; at most %d event streams",
+		d.cfg.interval, d.cfg.maxStreams)
+}
+
 // ServeHTTP serves the page at any path ending in "/", its assets and the
 // event stream ("events") next to it. Mount it at a subtree pattern such as
 // "/debug/vitals/".

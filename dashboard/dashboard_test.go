@@ -430,6 +430,11 @@ func TestMountedBehindAdminAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	for _, r := range srv.Routes() {
+		if r.Pattern == "/debug/vitals/" && !strings.HasPrefix(r.Summary, "live dashboard:") {
+			t.Errorf("route table summary of the dashboard: %q", r.Summary)
+		}
+	}
 	base := "http://" + srv.Addr()
 	for _, p := range []string{"/debug/vitals/", "/debug/vitals/app.js", "/debug/vitals/events"} {
 		resp, err := http.Get(base + p)
