@@ -11,12 +11,15 @@ import (
 // symbolizing, gathering metrics) as a whole, whatever route asks for it:
 // one write runs at a time, and the writes together may take at most
 // perSecond of every second on average, with a burst of up to burst. A
-// write runs when the balance is not negative; its wall time (an upper
-// bound of its CPU time while it has a core) is then charged, so the next
-// one waits until the balance has been paid back. Requests inside the class
+// write runs when the balance is not negative; its CPU time is then
+// charged, so the next one waits until the balance has been paid back. Requests inside the class
 // (waiting, writing or sending their buffered answer) are capped at
 // maxInflight; past that, or when the wait would pass maxWait, a request
 // gets 429 with Retry-After. Waiting stops when the request ends.
+//
+// The cost charged is the CPU time of the writing thread (on Linux; the
+// wall time elsewhere), so a loaded machine, where a write waits for a core,
+// does not make the budget stricter than it says.
 type budget struct {
 	name        string
 	perSecond   time.Duration
@@ -115,16 +118,16 @@ func (b *budget) admit(ctx context.Context) (*ticket, *refusal) {
 	}
 }
 
-// run does the metered work and charges its wall time to the class.
+// run does the metered work and charges its CPU time to the class.
 func (t *ticket) run(f func()) {
 	if t.ran {
 		f()
 		return
 	}
 	t.ran = true
-	start := time.Now()
-	defer func() { t.b.release(time.Since(start)) }()
-	f()
+	var cost time.Duration
+	defer func() { t.b.release(cost) }()
+	cost = measure(f)
 }
 
 // done leaves the class. Safe to defer right after admit.
