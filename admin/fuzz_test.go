@@ -65,7 +65,7 @@ func FuzzSeconds(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if d < minSeconds || d > 30*time.Second {
+		if d < minDuration || d > 30*time.Second {
 			t.Fatalf("seconds=%q gave %v", v, d)
 		}
 	})

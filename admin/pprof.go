@@ -30,9 +30,9 @@ import (
 // exists to prevent. The wire formats are the ones go tool pprof and go tool
 // trace read.
 
-// minSeconds is the shortest duration ?seconds= may ask for: anything
+// minDuration is the shortest duration ?seconds= may ask for: anything
 // shorter would truncate to nothing.
-const minSeconds = time.Millisecond
+const minDuration = time.Millisecond
 
 // seconds parses ?seconds= (whole or fractional), defaulting to def and
 // clamping to the server's maximum, which the X-Vitals-Duration-Capped
@@ -44,9 +44,9 @@ func (s *Server) seconds(w http.ResponseWriter, r *http.Request, def time.Durati
 		return min(def, s.cfg.maxDuration), nil
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f*float64(time.Second) < float64(minSeconds) {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f*float64(time.Second) < float64(minDuration) {
 		return 0, fmt.Errorf("admin: seconds must be a finite number of at least %g; longer than %g is capped to %g",
-			minSeconds.Seconds(), s.cfg.maxDuration.Seconds(), s.cfg.maxDuration.Seconds())
+			minDuration.Seconds(), s.cfg.maxDuration.Seconds(), s.cfg.maxDuration.Seconds())
 	}
 	// Compare as floats: a huge value would overflow a Duration.
 	if f >= s.cfg.maxDuration.Seconds() {

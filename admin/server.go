@@ -58,11 +58,9 @@ type Server struct {
 	closed   bool
 }
 
-// Guard names: one running request per name, and one of all of them at a
-// time (guardExpensive is every guard's outer guard).
+// Guard names: the expensive kinds, which share one slot (one running
+// request of any kind at a time).
 const (
-	guardExpensive = "expensive"
-
 	guardProfile    = "cpu profile"
 	guardTrace      = "trace"
 	guardGoroutines = "goroutine dump"
