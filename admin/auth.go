@@ -72,11 +72,17 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 // wrap answers 401 with a fixed body to every request without valid
 // credentials, before any routing: an unauthenticated caller cannot tell a
 // real route from a missing one.
-func (a *authenticator) wrap(next http.Handler) http.Handler {
+// With openHealthz, GET and HEAD of exactly /healthz pass without
+// credentials (the answer is a constant "ok").
+func (a *authenticator) wrap(next http.Handler, openHealthz bool) http.Handler {
 	if !a.enabled() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if openHealthz && r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if !a.ok(r) {
 			h := w.Header()
 			h.Set("WWW-Authenticate", a.challenge)

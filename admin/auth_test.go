@@ -68,7 +68,7 @@ func TestEveryRouteNeedsCredentials(t *testing.T) {
 		{"/debug/pprof/symbol", "/debug/pprof/symbol", "GET", 200, has("num_symbols: 1")},
 		{"/debug/pprof/cmdline", "/debug/pprof/cmdline", "GET", 200, has("admin.test")},
 		{"/metrics", "/metrics", "GET", 200, has("go_goroutines")},
-		{"/healthz", "/healthz", "GET", 200, has("ok")},
+		{"/healthz", "/healthz?x=1", "POST", 200, has("ok")}, // open to GET and HEAD only
 		{"/debug/vitals", "/debug/vitals", "GET", 200, has(`"gomaxprocs": "2"`)},
 		{"/debug/vitals/goroutines", "/debug/vitals/goroutines", "GET", 200, has("goroutines in")},
 		{"/debug/vitals/trace", "/debug/vitals/trace?seconds=0.2", "GET", 200, isTrace},
@@ -128,10 +128,10 @@ func TestTokenFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if resp, _ := get(t, s, "GET", "/healthz", noCred); resp.StatusCode != 401 {
+	if resp, _ := get(t, s, "GET", "/debug/vitals", noCred); resp.StatusCode != 401 {
 		t.Errorf("no credentials: %d, want 401", resp.StatusCode)
 	}
-	if resp, _ := get(t, s, "GET", "/healthz", bearerCred); resp.StatusCode != 200 {
+	if resp, _ := get(t, s, "GET", "/debug/vitals", bearerCred); resp.StatusCode != 200 {
 		t.Errorf("env token: %d, want 200", resp.StatusCode)
 	}
 }

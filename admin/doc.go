@@ -16,28 +16,59 @@
 //   - It listens on 127.0.0.1:6060 by default. A non-loopback address needs
 //     a bearer token ([WithBearerToken] or $VITALS_ADMIN_TOKEN), basic auth
 //     ([WithBasicAuth]) or your own middleware ([WithMiddleware]); [New]
-//     refuses otherwise, unless [WithInsecure].
+//     refuses otherwise, unless [WithInsecure]. Loopback is decided on the
+//     address the listener really bound ([Server.Start] refuses "localhost"
+//     that a hosts file maps elsewhere), not on the name.
 //   - With authentication, every path (even unknown ones) answers 401 and a
 //     fixed body to a caller without credentials; credentials are compared in
-//     constant time.
-//   - Expensive requests (CPU profile, traces, goroutine?debug=2, heap?gc=1,
-//     goroutineleak, delta profiles, flight snapshots, the grouped goroutine
-//     page) run one at a time, whatever their kind: while one runs, every
-//     other expensive request gets 429 with Retry-After (the running one's
-//     expected end), and they start at least a second apart
-//     ([WithExpensiveInterval]), so a flood of them costs the application one.
-//     A 30 s CPU profile therefore holds off a heap?gc=1 for 30 s, and a
-//     script fetching several profiles waits out each Retry-After. Durations
+//     constant time. Whitespace around a token is trimmed; a token no client
+//     could send (whitespace inside) is refused by New.
+//   - /healthz answers GET and HEAD without credentials with "ok" and nothing
+//     else, so a liveness probe needs none; [WithHealthzAuth] keeps it behind
+//     authentication. There is no readiness route: whether the application
+//     is ready is for its own port to say, not the admin server's.
+//   - Without credentials, the server answers only requests whose Host is
+//     "localhost", an IP literal (a loopback one on a loopback connection) or
+//     a name given to [WithAllowedHosts]; others get 421. A web page the
+//     operator visits cannot read heap or stacks through DNS rebinding.
+//   - A request from another site's page (Sec-Fetch-Site, or Origin in older
+//     browsers; the rules of net/http's CrossOriginProtection) gets 403 on
+//     every expensive request and every method but GET, HEAD and OPTIONS,
+//     credentials or not: a page cannot start profiles, traces, forced GCs or
+//     snapshots. curl, go tool pprof and Prometheus send no such headers.
+//   - Expensive requests (CPU profile, traces, goroutine?debug=2 and the
+//     grouped goroutine page above 1,000 goroutines, heap?gc=1,
+//     goroutineleak, delta profiles, flight snapshots) run one at a time,
+//     whatever their kind, and start at least a second apart
+//     ([WithExpensiveInterval]). A request that finds the slot taken waits its
+//     turn, up to 10 s with at most 4 others ([WithExpensiveWait]), and stops
+//     waiting when its client goes away; only then, or when the running
+//     request is expected to outlast the wait (a 30 s CPU profile), does it
+//     get 429 with Retry-After. An operator's back-to-back requests are
+//     served; a flood costs the application one request at a time. Durations
 //     are capped ([WithMaxDuration], 30 s). Full goroutine dumps are refused
 //     above a goroutine budget ([WithGoroutineBudget], 10,000) unless force=1.
 //     Work stops when the client goes away or the server shuts down.
+//   - Every other profile (heap, allocs, block, mutex, threadcreate,
+//     goroutine with debug=0 or 1, a full dump of up to 1,000 goroutines) and
+//     symbol lookups share one profile budget ([WithProfileBudget]): one write
+//     at a time, into a buffer, and on average at most 100 ms of writing per
+//     second, all routes together; at most 8 requests in the class at once.
+//     /metrics has a budget of its own, so a flood of profiles never fails a
+//     scrape. Past a budget the answer is 429 with Retry-After.
 //   - heap?gc=1 (and allocs?gc=1) forces a GC only when no cycle completed
 //     in the last second: the heap profile is as of the last completed
 //     cycle, so a recent one serves as well. Forced GCs are limited to one
 //     per 30 s per server ([WithForcedGCInterval]); inside that interval the
 //     request gets 429 with Retry-After. The X-Vitals-GC response header says
 //     "forced", "skipped: last cycle 420ms ago" or "refused: ...".
+//   - ?seconds= must be a finite number of at least 0.001; larger than the
+//     cap it is capped (X-Vitals-Duration-Capped: 1). Symbol lookups take at
+//     most 1 MiB of body and 65,536 distinct addresses and answer at most
+//     8 MiB; past a limit the answer is 413.
 //   - /debug/pprof/cmdline is off unless [WithCmdline]: flags carry secrets.
+//
+// SECURITY.md at the root of the module has the threat model.
 //
 // # Routes
 //
@@ -47,7 +78,7 @@
 //	/debug/pprof/trace          execution trace, ?seconds=N (default 1)
 //	/debug/pprof/symbol         symbol lookup for go tool pprof
 //	/metrics                    Prometheus text/OpenMetrics ([WithGatherer])
-//	/healthz                    "ok", no work
+//	/healthz                    "ok", no work; no credentials needed (GET, HEAD) unless WithHealthzAuth
 //	/debug/vitals               JSON: start-up report ([WithReport]), live state ([WithState]), routes
 //	/debug/vitals/goroutines    goroutines grouped by stack; ?format=text|json|html or Accept
 //	/debug/vitals/trace         bounded trace, ?seconds=N (default 5); ?save=1 keeps it in [WithTraceDir]

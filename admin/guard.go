@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -8,85 +9,146 @@ import (
 	"time"
 )
 
-// guard lets one expensive request of a kind run at a time, and with a gap
-// starts them at least gap apart; the others get 429 Too Many Requests with
-// a Retry-After estimate. A guard with an outer guard also needs the outer
-// one free: the server's kinds share one outer guard, so at most one
-// expensive request of any kind runs at once.
+// slot is the expensive slot: one expensive request of any kind runs at a
+// time, and two start at least gap apart. A request that finds the slot
+// taken waits its turn, at most maxWait and with at most maxQueue others,
+// and stops waiting when its request ends; only past those bounds, or when
+// the running request is expected to outlast maxWait, is it refused with
+// 429 and Retry-After. An operator's back-to-back requests therefore wait a
+// moment instead of failing, and a flood is still refused.
+type slot struct {
+	gap      time.Duration
+	maxWait  time.Duration
+	maxQueue int
+
+	mu        sync.Mutex
+	busy      bool
+	lastStart time.Time
+	until     time.Time     // expected end of the running request
+	waiting   int           // requests waiting for the slot
+	wake      chan struct{} // closed and replaced at every release
+
+	active, peak atomic.Int32 // running requests; peak is read by tests
+	refused      atomic.Int64
+	waited       atomic.Int64 // admitted after waiting
+}
+
+// guard is one expensive kind: its own counters over the shared slot, so
+// logs and tests can tell the kinds apart.
 type guard struct {
-	name string
-	// outer, when set, must be free too; it is taken after this guard
-	// and released after it.
-	outer *guard
-	mu    sync.Mutex // held while a request runs
-	// gap is the shortest time between two admissions (0: none); lastStart
-	// is the latest admission (UnixNano).
-	gap       time.Duration
-	lastStart atomic.Int64
-	// until is the estimated end of the running request, or with a gap the
-	// earliest next admission if that is later (UnixNano).
-	until atomic.Int64
-	// active and peak count running requests; peak is read by tests to
-	// prove that at most one ever ran.
+	name         string
+	slot         *slot
 	active, peak atomic.Int32
 	refused      atomic.Int64
 }
 
-// try admits the request if none of its kind (and, with an outer guard,
-// none of any kind) runs, expecting it to take about d. It returns nil when
-// admitted, and the caller must then call release; otherwise it returns the
-// guard that refused, whose busy method writes the answer.
-func (g *guard) try(d time.Duration) *guard {
-	if !g.mu.TryLock() {
-		g.refused.Add(1)
-		return g
-	}
-	now := time.Now()
-	if g.gap > 0 && now.Before(time.Unix(0, g.lastStart.Load()).Add(g.gap)) {
-		g.mu.Unlock()
-		g.refused.Add(1)
-		return g
-	}
-	if g.outer != nil {
-		if by := g.outer.try(d); by != nil {
-			g.mu.Unlock()
-			g.refused.Add(1)
-			return by
-		}
-	}
-	g.lastStart.Store(now.UnixNano())
-	g.until.Store(now.Add(max(d, g.gap)).UnixNano())
-	n := g.active.Add(1)
+// refusal is why a request was not admitted; busy writes it.
+type refusal struct {
+	retryAfter time.Duration
+	msg        string
+}
+
+func newSlot(gap, maxWait time.Duration, maxQueue int) *slot {
+	return &slot{gap: gap, maxWait: maxWait, maxQueue: maxQueue, wake: make(chan struct{})}
+}
+
+// acquire admits a request of kind g expected to run about d, waiting for
+// the slot within the slot's bounds. It returns a release function, or a
+// refusal (429) when the wait would be too long, too many wait already, or
+// ctx ended first.
+func (g *guard) acquire(ctx context.Context, d time.Duration) (release func(), ref *refusal) {
+	s := g.slot
+	deadline := time.Now().Add(s.maxWait)
+	queued := false
+	s.mu.Lock()
 	for {
-		p := g.peak.Load()
-		if n <= p || g.peak.CompareAndSwap(p, n) {
-			break
+		now := time.Now()
+		next := s.lastStart.Add(s.gap)
+		if !s.busy && !now.Before(next) {
+			s.busy = true
+			s.lastStart = now
+			s.until = now.Add(max(d, s.gap))
+			if queued {
+				s.waiting--
+				s.waited.Add(1)
+			}
+			s.mu.Unlock()
+			bumpPeak(&s.active, &s.peak)
+			bumpPeak(&g.active, &g.peak)
+			return func() { g.release() }, nil
 		}
+		// The expected wait: the running request's expected end, or the
+		// gap since the last start, plus a gap for each request ahead.
+		wait := next.Sub(now)
+		if s.busy {
+			wait = max(s.until.Sub(now), 0)
+		}
+		ahead := s.waiting
+		if queued {
+			ahead--
+		}
+		wait += time.Duration(ahead) * max(s.gap, 10*time.Millisecond)
+		full := !queued && s.waiting >= s.maxQueue
+		if full || now.Add(wait).After(deadline) || ctx.Err() != nil {
+			if queued {
+				s.waiting--
+			}
+			s.mu.Unlock()
+			s.refused.Add(1)
+			g.refused.Add(1)
+			return nil, &refusal{retryAfter: wait, msg: "admin: another expensive request is running; retry later"}
+		}
+		if !queued {
+			queued = true
+			s.waiting++
+		}
+		// Sleep until the slot is released, the gap has passed, the wait
+		// bound is reached or the request ends; then look again.
+		sleep := deadline.Sub(now)
+		if !s.busy {
+			sleep = min(next.Sub(now), sleep)
+		}
+		wake := s.wake
+		s.mu.Unlock()
+		t := time.NewTimer(max(sleep, time.Millisecond))
+		select {
+		case <-wake:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+		s.mu.Lock()
 	}
-	return nil
 }
 
 func (g *guard) release() {
 	g.active.Add(-1)
-	g.mu.Unlock()
-	if g.outer != nil {
-		g.outer.release()
+	s := g.slot
+	s.active.Add(-1)
+	s.mu.Lock()
+	s.busy = false
+	close(s.wake)
+	s.wake = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func bumpPeak(active, peak *atomic.Int32) {
+	n := active.Add(1)
+	for {
+		p := peak.Load()
+		if n <= p || peak.CompareAndSwap(p, n) {
+			return
+		}
 	}
 }
 
-// retryAfter is the whole seconds until the running request should end, at
-// least 1.
-func (g *guard) retryAfter() int {
-	d := time.Until(time.Unix(0, g.until.Load()))
-	s := int((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	return s
+// wholeSeconds rounds d up to whole seconds, at least 1, for Retry-After.
+func wholeSeconds(d time.Duration) int {
+	return max(int((d+time.Second-1)/time.Second), 1)
 }
 
 // busy writes the 429 answer.
-func (g *guard) busy(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", strconv.Itoa(g.retryAfter()))
-	httpError(w, http.StatusTooManyRequests, "admin: another "+g.name+" request is running; retry later")
+func (r *refusal) busy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(wholeSeconds(r.retryAfter)))
+	httpError(w, http.StatusTooManyRequests, r.msg)
 }

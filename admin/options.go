@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,7 +57,14 @@ type config struct {
 	traceDir     *tracecap.Dir
 	extra        []extraRoute
 	cmdline      bool
-	getenv       func(string) string // seam
+	getenv       func(string) string                              // seam
+	listen       func(network, addr string) (net.Listener, error) // seam
+	allowedHosts map[string]bool
+	healthzAuth  bool
+	expWait      time.Duration
+	expQueue     int
+	writeBudget  time.Duration
+	maxInflight  int
 	errs         []error
 }
 
@@ -78,13 +87,30 @@ func WithAddr(addr string) Option {
 // The comparison is constant-time. Without this option, the token comes from
 // the VITALS_ADMIN_TOKEN environment variable when set. It can be combined
 // with [WithBasicAuth]: either credential is then accepted.
+//
+// Whitespace around the token (the newline of a secret file read into the
+// environment) is trimmed, here and from $VITALS_ADMIN_TOKEN, as it is from
+// the incoming header, where HTTP drops it anyway. A token that is empty
+// after trimming, or that holds whitespace or control characters inside,
+// cannot be sent in a header as is: [New] refuses it.
 func WithBearerToken(token string) Option {
 	return optionFunc(func(c *config) {
-		if token == "" {
-			c.fail(errors.New("admin: empty bearer token"))
-		}
 		c.token, c.tokenSet = token, true
 	})
+}
+
+// checkToken trims the token and refuses one no client could send.
+func checkToken(tok, from string) (string, error) {
+	t := strings.TrimSpace(tok)
+	if t == "" {
+		return "", fmt.Errorf("admin: empty bearer token (%s)", from)
+	}
+	for _, r := range t {
+		if r <= ' ' || r == 0x7f {
+			return "", fmt.Errorf("admin: bearer token (%s) holds whitespace or a control character inside; no client can send it", from)
+		}
+	}
+	return t, nil
 }
 
 // WithBasicAuth requires HTTP basic authentication, which is what
@@ -246,14 +272,99 @@ func WithTraceDir(d *tracecap.Dir) Option {
 // WithHandler serves h at pattern (a [http.ServeMux] pattern) behind the same
 // authentication as every other route; this is how the vitals dashboard is
 // mounted at "/debug/vitals/". More specific built-in routes such as
-// /debug/vitals/goroutines keep precedence over a subtree pattern.
+// /debug/vitals/goroutines keep precedence over a subtree pattern. The route
+// table ([Server.Routes], /debug/vitals) lists h with the result of its
+// Summary() string method when it has one.
 func WithHandler(pattern string, h http.Handler) Option {
 	return optionFunc(func(c *config) {
 		if pattern == "" || h == nil {
 			c.fail(errors.New("admin: handler needs a pattern and a handler"))
 			return
 		}
-		c.extra = append(c.extra, extraRoute{pattern: pattern, summary: "mounted handler", h: h})
+		c.extra = append(c.extra, extraRoute{pattern: pattern, summary: summaryOf(h), h: h})
+	})
+}
+
+// WithAllowedHosts adds host names (without port) that an unauthenticated
+// server answers to. Without credentials the server answers only requests
+// whose Host header is "localhost", an IP literal (a loopback one when the
+// request arrived on loopback) or one of these names; any other gets 421
+// Misdirected Request. That stops DNS rebinding: a web page the operator
+// visits can point a name of its own at 127.0.0.1 and then read the
+// answers, but its requests still carry its own name. Give the names your
+// operators really type, such as a /etc/hosts alias; "*" turns the check
+// off. A server with credentials ([WithBearerToken], [WithBasicAuth],
+// [WithMiddleware]) does not check Host: a rebinding page has no
+// credentials.
+func WithAllowedHosts(names ...string) Option {
+	return optionFunc(func(c *config) {
+		if c.allowedHosts == nil {
+			c.allowedHosts = map[string]bool{}
+		}
+		for _, n := range names {
+			n = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(n)), ".")
+			if n == "" || strings.ContainsAny(n, ":/ ") {
+				c.fail(fmt.Errorf("admin: allowed host %q must be a host name without port", n))
+				continue
+			}
+			c.allowedHosts[n] = true
+		}
+	})
+}
+
+// WithHealthzAuth keeps /healthz behind authentication. By default /healthz
+// answers GET and HEAD without credentials, so a liveness probe needs none;
+// it says "ok" and nothing else, does no work and takes no lock. Every other
+// route, known or not, still answers 401 without credentials. Middleware
+// from [WithMiddleware] wraps /healthz too and decides for itself.
+func WithHealthzAuth() Option {
+	return optionFunc(func(c *config) { c.healthzAuth = true })
+}
+
+// DefaultExpensiveWait is how long an expensive request waits for the
+// expensive slot unless [WithExpensiveWait] says otherwise.
+const DefaultExpensiveWait = 10 * time.Second
+
+// WithExpensiveWait sets how long an expensive request may wait for its
+// turn (default [DefaultExpensiveWait]) and how many may wait at once
+// (default 4). A request that finds another expensive request running, or
+// arrives within the interval of [WithExpensiveInterval], waits instead of
+// failing, so an operator's back-to-back requests are served; it gets 429
+// with Retry-After only when the running request is expected to outlast the
+// wait (a 30 s CPU profile), when queue requests wait already, or when the
+// wait runs out. A waiting request stops waiting when its client goes away.
+// Zero wait refuses at once, as before.
+func WithExpensiveWait(wait time.Duration, queue int) Option {
+	return optionFunc(func(c *config) {
+		if wait < 0 || queue < 0 {
+			c.fail(fmt.Errorf("admin: expensive wait %v and queue %d must not be negative", wait, queue))
+		}
+		c.expWait, c.expQueue = wait, queue
+	})
+}
+
+// DefaultProfileBudget is the share of each second that writing profiles
+// may take unless [WithProfileBudget] says otherwise: a tenth of one core.
+const DefaultProfileBudget = 100 * time.Millisecond
+
+// WithProfileBudget sets how much time per second, on average, the server
+// may spend writing the profiles that are not expensive kinds (heap,
+// allocs, block, mutex, threadcreate, goroutine with debug=0 or 1, a full
+// dump of a few goroutines) and answering symbol lookups, all routes
+// together (default [DefaultProfileBudget], bursts of up to twice that).
+// One such write runs at a time, into a buffer; the next waits until the
+// time spent is paid back, so a flood of them costs the application about
+// perSecond of one core each second, however many clients send it. At most
+// inflight requests (default 8) are in the class at once (waiting, writing
+// or sending); past that, or when the wait would pass 10 s, the answer is
+// 429 with Retry-After. /metrics has a budget of its own of the same size,
+// so a flood of profiles never fails a Prometheus scrape.
+func WithProfileBudget(perSecond time.Duration, inflight int) Option {
+	return optionFunc(func(c *config) {
+		if perSecond <= 0 || inflight <= 0 {
+			c.fail(fmt.Errorf("admin: profile budget %v per second and %d in flight must be positive", perSecond, inflight))
+		}
+		c.writeBudget, c.maxInflight = perSecond, inflight
 	})
 }
 

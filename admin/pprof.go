@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -29,23 +30,32 @@ import (
 // exists to prevent. The wire formats are the ones go tool pprof and go tool
 // trace read.
 
+// minDuration is the shortest duration ?seconds= may ask for: anything
+// shorter would truncate to nothing.
+const minDuration = time.Millisecond
+
 // seconds parses ?seconds= (whole or fractional), defaulting to def and
-// clamping to the server's maximum. It reports a bad value as an error.
+// clamping to the server's maximum, which the X-Vitals-Duration-Capped
+// header then names. A value that is not a finite number of at least a
+// millisecond (NaN, Inf, 0, 1e-10, 4.9e-324) is an error.
 func (s *Server) seconds(w http.ResponseWriter, r *http.Request, def time.Duration) (time.Duration, error) {
 	v := r.FormValue("seconds")
 	if v == "" {
 		return min(def, s.cfg.maxDuration), nil
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || !(f > 0) || f > 1e6 {
-		return 0, errors.New("admin: seconds must be a positive number")
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f*float64(time.Second) < float64(minDuration) {
+		return 0, fmt.Errorf("admin: seconds must be a finite number of at least %g; longer than %g is capped to %g",
+			minDuration.Seconds(), s.cfg.maxDuration.Seconds(), s.cfg.maxDuration.Seconds())
 	}
-	d := time.Duration(f * float64(time.Second))
-	if d > s.cfg.maxDuration {
-		w.Header().Set("X-Vitals-Duration-Capped", "1")
-		d = s.cfg.maxDuration
+	// Compare as floats: a huge value would overflow a Duration.
+	if f >= s.cfg.maxDuration.Seconds() {
+		if f > s.cfg.maxDuration.Seconds() {
+			w.Header().Set("X-Vitals-Duration-Capped", "1")
+		}
+		return s.cfg.maxDuration, nil
 	}
-	return d, nil
+	return time.Duration(f * float64(time.Second)), nil
 }
 
 // admitTimed parses ?seconds= (default def, capped) and admits the request
@@ -57,12 +67,12 @@ func (s *Server) admitTimed(w http.ResponseWriter, r *http.Request, kind string,
 		httpError(w, http.StatusBadRequest, err.Error())
 		return 0, nil, false
 	}
-	g := s.guards[kind]
-	if by := g.try(d); by != nil {
-		by.busy(w)
+	release, ref := s.guards[kind].acquire(r.Context(), d)
+	if ref != nil {
+		ref.busy(w)
 		return 0, nil, false
 	}
-	return d, g.release, true
+	return d, release, true
 }
 
 // sleep waits for d or until the client goes away or the server shuts down.
@@ -123,38 +133,86 @@ func (s *Server) traceTo(w http.ResponseWriter, r *http.Request, def time.Durati
 	}
 }
 
+// Symbol lookups are bounded: the request body (POST) to maxSymbolBody, the
+// distinct addresses to maxSymbols, the answer to maxSymbolAnswer. go tool
+// pprof sends every address of a profile in one request; a profile's
+// distinct addresses stay far below these.
+const (
+	maxSymbolBody   = 1 << 20
+	maxSymbols      = 1 << 16
+	maxSymbolAnswer = 8 << 20
+)
+
 // pprofSymbol maps program counters to function names, the protocol
 // go tool pprof uses for profiles without symbols: GET answers
 // "num_symbols: 1"; POST (or a GET query) holds "+"-separated addresses.
+// Each distinct address is answered once. The lookups run in the profile
+// budget (one at a time, metered) into a buffer of at most maxSymbolAnswer
+// bytes; a request over a limit gets 413 and no partial answer.
 func (s *Server) pprofSymbol(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	var in io.Reader = strings.NewReader(r.URL.RawQuery)
 	if r.Method == http.MethodPost {
-		in = http.MaxBytesReader(w, r.Body, 1<<20)
+		in = http.MaxBytesReader(w, r.Body, maxSymbolBody)
 	}
-	var out bytes.Buffer
-	out.WriteString("num_symbols: 1\n")
+	// Read the addresses before taking the budget: a slow upload must not
+	// hold it.
+	var pcs []uint64
+	seen := map[uint64]bool{}
 	br := bufio.NewReader(in)
 	for {
 		word, err := br.ReadSlice('+')
 		if err == nil {
 			word = word[:len(word)-1]
 		}
-		if pc, perr := strconv.ParseUint(string(bytes.TrimSpace(word)), 0, 64); perr == nil && pc != 0 {
-			if f := runtime.FuncForPC(uintptr(pc)); f != nil {
-				fmt.Fprintf(&out, "%#x %s\n", pc, f.Name())
+		if pc, perr := strconv.ParseUint(string(bytes.TrimSpace(word)), 0, 64); perr == nil && pc != 0 && !seen[pc] {
+			if len(pcs) == maxSymbols {
+				httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: more than %d distinct addresses; ask in smaller batches", maxSymbols))
+				return
 			}
+			seen[pc] = true
+			pcs = append(pcs, pc)
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &mbe):
+				httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: symbol request over %d bytes; ask in smaller batches", maxSymbolBody))
+				return
+			case errors.Is(err, io.EOF):
+			case errors.Is(err, bufio.ErrBufferFull):
+				continue // a word longer than the buffer: not an address
+			default:
 				httpError(w, http.StatusBadRequest, "admin: reading symbol request failed")
 				return
 			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
+			break
 		}
 	}
+	t, ref := s.writes.admit(r.Context())
+	if ref != nil {
+		ref.busy(w)
+		return
+	}
+	defer t.done()
+	var out bytes.Buffer
+	over := false
+	t.run(func() {
+		out.WriteString("num_symbols: 1\n")
+		for _, pc := range pcs {
+			if f := runtime.FuncForPC(uintptr(pc)); f != nil {
+				fmt.Fprintf(&out, "%#x %s\n", pc, f.Name())
+				if out.Len() > maxSymbolAnswer {
+					over = true
+					return
+				}
+			}
+		}
+	})
+	if over {
+		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: symbol answer over %d bytes; ask in smaller batches", maxSymbolAnswer))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write(out.Bytes())
 }
 
@@ -198,28 +256,64 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case name == "goroutineleak":
 		g = s.guards[guardLeak] // runs a leak-detecting GC, and with debug=2 a full dump
-	case full:
+	case full && runtime.NumGoroutine() > cheapDump:
 		g = s.guards[guardGoroutines]
 	case gc:
 		g = s.guards[guardHeapGC]
 	}
 	if g != nil {
-		if by := g.try(time.Second); by != nil {
-			by.busy(w)
+		release, ref := g.acquire(r.Context(), time.Second)
+		if ref != nil {
+			ref.busy(w)
 			return
 		}
-		defer g.release()
-	}
-	if gc && !s.heapGC(w) {
+		defer release()
+		if gc && !s.heapGC(w) {
+			return
+		}
+		s.writeProfile(w, p, debug)
 		return
 	}
+	// Every other profile is a write in the profile budget: one at a
+	// time, metered, into a buffer.
+	t, ref := s.writes.admit(r.Context())
+	if ref != nil {
+		ref.busy(w)
+		return
+	}
+	defer t.done()
+	var buf bytes.Buffer
+	var err error
+	t.run(func() { err = p.WriteTo(&buf, debug) })
+	if err != nil {
+		s.cfg.logger.Warn("admin: write profile", "profile", name, "err", err)
+		httpError(w, http.StatusInternalServerError, "admin: writing the profile failed")
+		return
+	}
+	s.profileHeaders(w, name, debug)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// cheapDump is the goroutine count up to which a full goroutine dump
+// (goroutine?debug=2, the grouped page) is not an expensive request: it
+// stops the world for well under a few milliseconds, so it runs in the
+// profile budget instead of waiting for the expensive slot.
+const cheapDump = 1000
+
+func (s *Server) profileHeaders(w http.ResponseWriter, name string, debug int) {
 	if debug > 0 {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	} else {
 		attachment(w, name)
 	}
+}
+
+// writeProfile streams p to w (inside the expensive slot, which already
+// runs one at a time).
+func (s *Server) writeProfile(w http.ResponseWriter, p *pprof.Profile, debug int) {
+	s.profileHeaders(w, p.Name(), debug)
 	if err := p.WriteTo(w, debug); err != nil {
-		s.cfg.logger.Warn("admin: write profile", "profile", name, "err", err)
+		s.cfg.logger.Warn("admin: write profile", "profile", p.Name(), "err", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,9 @@ type Server struct {
 	started time.Time
 
 	guards map[string]*guard
+	// writes meters profile writes and symbol lookups as one class;
+	// scrapes meters /metrics.
+	writes, scrapes *budget
 	// lastForcedGC is when heap?gc=1 last forced a GC (UnixNano, 0 never).
 	lastForcedGC atomic.Int64
 
@@ -54,11 +58,9 @@ type Server struct {
 	closed   bool
 }
 
-// Guard names: one running request per name, and one of all of them at a
-// time (guardExpensive is every guard's outer guard).
+// Guard names: the expensive kinds, which share one slot (one running
+// request of any kind at a time).
 const (
-	guardExpensive = "expensive"
-
 	guardProfile    = "cpu profile"
 	guardTrace      = "trace"
 	guardGoroutines = "goroutine dump"
@@ -81,6 +83,11 @@ func New(opts ...Option) (*Server, error) {
 		expensiveGap: DefaultExpensiveInterval,
 		budget:       10000,
 		getenv:       os.Getenv,
+		listen:       net.Listen,
+		expWait:      DefaultExpensiveWait,
+		expQueue:     4,
+		writeBudget:  DefaultProfileBudget,
+		maxInflight:  8,
 	}
 	for _, o := range opts {
 		o.apply(&c)
@@ -88,8 +95,16 @@ func New(opts ...Option) (*Server, error) {
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
-	if !c.tokenSet {
-		c.token = c.getenv(TokenEnv)
+	var err0 error
+	switch {
+	case c.tokenSet:
+		if c.token, err0 = checkToken(c.token, "WithBearerToken"); err0 != nil {
+			return nil, err0
+		}
+	case c.getenv(TokenEnv) != "":
+		if c.token, err0 = checkToken(c.getenv(TokenEnv), "$"+TokenEnv); err0 != nil {
+			return nil, err0
+		}
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -109,11 +124,13 @@ func New(opts ...Option) (*Server, error) {
 		_ = reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		s.cfg.gatherer = reg
 	}
-	all := &guard{name: guardExpensive, gap: c.expensiveGap}
-	s.guards = map[string]*guard{guardExpensive: all}
+	sl := newSlot(c.expensiveGap, c.expWait, c.expQueue)
+	s.guards = map[string]*guard{}
 	for _, n := range []string{guardProfile, guardTrace, guardGoroutines, guardHeapGC, guardFlight, guardLeak, guardDelta} {
-		s.guards[n] = &guard{name: n, outer: all}
+		s.guards[n] = &guard{name: n, slot: sl}
 	}
+	s.writes = newBudget("profile", c.writeBudget, c.maxInflight)
+	s.scrapes = newBudget("metrics", c.writeBudget, c.maxInflight)
 	if err := s.register(); err != nil {
 		return nil, err
 	}
@@ -122,8 +139,11 @@ func New(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
-	var h http.Handler = s.mux
-	h = s.auth.wrap(h)
+	var h http.Handler = originCheck(s.mux)
+	h = s.auth.wrap(h, !c.healthzAuth)
+	if !s.Authenticated() {
+		h = hostCheck(c.allowedHosts, h)
+	}
 	for i := len(c.middleware) - 1; i >= 0; i-- {
 		h = c.middleware[i](h)
 	}
@@ -131,9 +151,9 @@ func New(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// isLoopback reports whether host (from host:port) only accepts local
-// connections. Host names other than "localhost" are not resolved: they count
-// as non-loopback.
+// isLoopback reports whether host (from host:port) names a loopback
+// address. "localhost" passes here by name; [Server.Start] checks the
+// address the listener really bound, whatever the name resolved to.
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -152,23 +172,23 @@ func (s *Server) register() error {
 		expensive        bool
 		h                http.HandlerFunc
 	}{
-		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N, ?gc=1, ?seconds=N for a delta", false, s.pprofNamed},
-		{"/debug/pprof/profile", "CPU profile, ?seconds=N", true, s.pprofProfile},
-		{"/debug/pprof/trace", "execution trace, ?seconds=N", true, s.pprofTrace},
-		{"/debug/pprof/symbol", "symbolization for go tool pprof", false, s.pprofSymbol},
-		{"/metrics", "Prometheus metrics", false, metrics.ServeHTTP},
-		{"/healthz", "liveness: 200 ok, no work", false, s.healthz},
-		{"/debug/vitals", "start-up report and live state (JSON)", false, s.vitalsState},
-		{"/debug/vitals/goroutines", "goroutines grouped by stack; ?format=text|json|html", true, s.goroutines},
-		{"/debug/vitals/trace", "bounded execution trace, ?seconds=N; ?save=1 writes to the trace directory", true, s.vitalsTrace},
-		{"/debug/vitals/flight", "flight recorder snapshot, rate-limited; ?reason=", true, s.flight},
+		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N for text; plain profiles share the profile budget; ?gc=1, goroutine?debug=2 above 1,000 goroutines and ?seconds=N (a delta) are expensive", false, s.pprofNamed},
+		{"/debug/pprof/profile", "CPU profile for ?seconds=N (default 30, capped); about 1% CPU while it runs", true, s.pprofProfile},
+		{"/debug/pprof/trace", "execution trace for ?seconds=N (default 1, capped); a few % CPU and MB/s of output", true, s.pprofTrace},
+		{"/debug/pprof/symbol", "function names of program counters, for go tool pprof; POST up to 1 MiB, 65,536 addresses; in the profile budget", false, s.pprofSymbol},
+		{"/metrics", "Prometheus metrics, text or OpenMetrics; gathered in a budget of its own", false, s.budgeted(s.scrapes, metrics)},
+		{"/healthz", "liveness: \"ok\", no work; open without credentials unless WithHealthzAuth", false, s.healthz},
+		{"/debug/vitals", "JSON: start-up report, live state from runtime/metrics (no stop-the-world), routes", false, s.vitalsState},
+		{"/debug/vitals/goroutines", "goroutines grouped by stack, ?format=text|json|html; a full dump (stop-the-world, about 50 ms per 10,000 goroutines; refused above the budget without force=1)", true, s.goroutines},
+		{"/debug/vitals/trace", "bounded execution trace for ?seconds=N (default 5, capped); ?save=1 keeps it in the trace directory and answers its name", true, s.vitalsTrace},
+		{"/debug/vitals/flight", "flight-recorder snapshot of the last seconds, rate-limited; ?reason= names it", true, s.flight},
 	}
 	if s.cfg.cmdline {
 		routes = append(routes, struct {
 			pattern, summary string
 			expensive        bool
 			h                http.HandlerFunc
-		}{"/debug/pprof/cmdline", "command line of the process", false, s.pprofCmdline})
+		}{"/debug/pprof/cmdline", "command line of the process, NUL-separated (WithCmdline; may hold secrets)", false, s.pprofCmdline})
 	}
 	for _, r := range routes {
 		if err := s.handle(r.pattern, r.summary, r.expensive, r.h); err != nil {
@@ -176,6 +196,45 @@ func (s *Server) register() error {
 		}
 	}
 	return nil
+}
+
+// budgeted serves h inside budget b: h writes into a buffer while it holds
+// the budget, and the buffer is sent after.
+func (s *Server) budgeted(b *budget, h http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t, ref := b.admit(r.Context())
+		if ref != nil {
+			ref.busy(w)
+			return
+		}
+		defer t.done()
+		bw := &bufferedWriter{header: http.Header{}, code: http.StatusOK}
+		t.run(func() { h.ServeHTTP(bw, r) })
+		for k, v := range bw.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(bw.code)
+		_, _ = w.Write(bw.body.Bytes())
+	}
+}
+
+// bufferedWriter is an http.ResponseWriter into memory.
+type bufferedWriter struct {
+	header http.Header
+	code   int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+func (b *bufferedWriter) WriteHeader(code int) {
+	if !b.wrote {
+		b.code, b.wrote = code, true
+	}
+}
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.wrote = true
+	return b.body.Write(p)
 }
 
 // handle registers h; ServeMux panics on conflicting patterns, which becomes
@@ -201,7 +260,18 @@ func (s *Server) Handle(pattern string, h http.Handler) error {
 	if pattern == "" || h == nil {
 		return errors.New("admin: handle needs a pattern and a handler")
 	}
-	return s.handle(pattern, "mounted handler", false, h)
+	return s.handle(pattern, summaryOf(h), false, h)
+}
+
+// summaryOf is h's Summary() when it has one (the vitals dashboard does),
+// else a summary that says where the route came from.
+func summaryOf(h http.Handler) string {
+	if sh, ok := h.(interface{ Summary() string }); ok {
+		if s := sh.Summary(); s != "" {
+			return s
+		}
+	}
+	return fmt.Sprintf("handler mounted by the application (%T)", h)
 }
 
 // Routes lists every registered route, sorted by pattern.
@@ -232,9 +302,16 @@ func (s *Server) Start() error {
 	if s.srv != nil {
 		return errors.New("admin: server already started")
 	}
-	ln, err := net.Listen("tcp", s.cfg.addr)
+	ln, err := s.cfg.listen("tcp", s.cfg.addr)
 	if err != nil {
 		return fmt.Errorf("admin: listen %s: %w", s.cfg.addr, err)
+	}
+	// Decide loopback-ness on the bound address, not the name: a hosts
+	// file can map "localhost" anywhere.
+	if !s.Authenticated() && !s.cfg.insecure && !boundLoopback(ln.Addr()) {
+		_ = ln.Close()
+		return fmt.Errorf("admin: %s resolved to %s, which is not a loopback address; refusing to serve without authentication "+
+			"(use WithBearerToken, WithBasicAuth, WithMiddleware or %s, or WithInsecure)", s.cfg.addr, ln.Addr(), TokenEnv)
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -260,6 +337,12 @@ func (s *Server) Start() error {
 	}()
 	s.cfg.logger.Info("admin: listening", "addr", ln.Addr().String(), "auth", s.Authenticated())
 	return nil
+}
+
+// boundLoopback reports whether a listener's address is a loopback IP.
+func boundLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP != nil && ta.IP.IsLoopback()
 }
 
 // Authenticated reports whether the server requires credentials (a token,

@@ -128,14 +128,28 @@ func (s *Server) goroutines(w http.ResponseWriter, r *http.Request) {
 			"admin: %d goroutines exceed the dump budget of %d (a full dump stops the world about 50 ms per 10,000); add force=1", n, s.cfg.budget))
 		return
 	}
-	g := s.guards[guardGoroutines]
-	if by := g.try(time.Second); by != nil {
-		by.busy(w)
-		return
-	}
-	defer g.release()
+	// A dump of few goroutines is cheap: it runs in the profile budget.
+	// More need the expensive slot.
+	var err error
 	var dump bytes.Buffer
-	if err := pprof.Lookup("goroutine").WriteTo(&dump, 2); err != nil {
+	if n > cheapDump {
+		release, ref := s.guards[guardGoroutines].acquire(r.Context(), time.Second)
+		if ref != nil {
+			ref.busy(w)
+			return
+		}
+		defer release()
+		err = pprof.Lookup("goroutine").WriteTo(&dump, 2)
+	} else {
+		t, ref := s.writes.admit(r.Context())
+		if ref != nil {
+			ref.busy(w)
+			return
+		}
+		defer t.done()
+		t.run(func() { err = pprof.Lookup("goroutine").WriteTo(&dump, 2) })
+	}
+	if err != nil {
 		httpError(w, http.StatusInternalServerError, "admin: goroutine dump failed")
 		return
 	}
@@ -212,12 +226,12 @@ func (s *Server) flight(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "admin: flight recorder not running")
 		return
 	}
-	g := s.guards[guardFlight]
-	if by := g.try(time.Second); by != nil {
-		by.busy(w)
+	release, ref := s.guards[guardFlight].acquire(r.Context(), time.Second)
+	if ref != nil {
+		ref.busy(w)
 		return
 	}
-	defer g.release()
+	defer release()
 	reason := r.FormValue("reason")
 	if reason == "" {
 		reason = "http"

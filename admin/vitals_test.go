@@ -228,3 +228,14 @@ func TestHealthzCheap(t *testing.T) {
 		t.Errorf("healthz: %d %q", resp.StatusCode, body)
 	}
 }
+
+// TestRouteSummaries (issue 17 point 9): every route in the table says what
+// it serves and what it costs, not a placeholder.
+func TestRouteSummaries(t *testing.T) {
+	s := started(t, WithCmdline(), WithHandler("/debug/x/", http.NotFoundHandler()))
+	for _, r := range s.Routes() {
+		if len(r.Summary) < 30 || strings.Contains(r.Summary, "mounted handler") {
+			t.Errorf("%s: summary %q", r.Pattern, r.Summary)
+		}
+	}
+}

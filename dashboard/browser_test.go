@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -242,6 +243,36 @@ func TestBrowser(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Logf("points per chart: %v", got)
+
+	// One time format (issue 17 point 8): axis ticks are clock times, one
+	// per label (before: "12/1/26 10:46am" drawn over ":47"), and every
+	// legend shows the time, not "--".
+	ticks, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`window.vitalsTimeTicks()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := regexp.MustCompile(`^\d\d:\d\d(:\d\d)?$`)
+	if len(ticks) < 2 {
+		t.Errorf("time axis ticks %q: want at least two", ticks)
+	}
+	for _, tk := range ticks {
+		if !clock.MatchString(tk) {
+			t.Errorf("time axis label %q is not a clock time", tk)
+		}
+	}
+	legends, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('.u-legend .u-series:first-child .u-value')).map(function (e) { return e.textContent; })`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(legends) != len(charts) {
+		t.Errorf("%d time legends for %d charts", len(legends), len(charts))
+	}
+	for _, l := range legends {
+		if !regexp.MustCompile(`^\d\d:\d\d:\d\d$`).MatchString(l) {
+			t.Errorf("legend time %q, want hh:mm:ss", l)
+		}
+	}
 
 	// The header shows the start-up report.
 	header, err := chromedp.Run(tctx, chromedp.Text("#report"))

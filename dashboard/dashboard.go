@@ -71,7 +71,7 @@ type client struct {
 // New returns a dashboard. It starts nothing: sampling begins when the first
 // page connects. It fails on invalid options.
 func New(opts ...Option) (*Dashboard, error) {
-	c := config{interval: DefaultInterval, history: DefaultHistory}
+	c := config{interval: DefaultInterval, history: DefaultHistory, maxStreams: DefaultMaxStreams, lifetime: DefaultStreamLifetime}
 	for _, o := range opts {
 		if o == nil {
 			c.errs = append(c.errs, errors.New("dashboard: nil option"))
@@ -102,6 +102,13 @@ func Handler(opts ...Option) http.Handler {
 		})
 	}
 	return d
+}
+
+// Summary says what the dashboard serves, for the admin server's route
+// table.
+func (d *Dashboard) Summary() string {
+	return fmt.Sprintf("live dashboard: charts of goroutines, memory, GC and scheduling, sampled every %v only while a page is open; at most %d event streams",
+		d.cfg.interval, d.cfg.maxStreams)
 }
 
 // ServeHTTP serves the page at any path ending in "/", its assets and the
@@ -176,6 +183,12 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 	c := &client{ch: make(chan []byte, clientBuffer)}
 	hist, err := d.join(c)
+	if errors.Is(err, errTooManyStreams) {
+		h.Del("Content-Type")
+		h.Set("Retry-After", "5")
+		http.Error(w, err.Error(), http.StatusTooManyRequests)
+		return
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
@@ -216,8 +229,12 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	line := make([]byte, 0, 512)
+	end := time.NewTimer(d.cfg.lifetime)
+	defer end.Stop()
 	for {
 		select {
+		case <-end.C:
+			return // the page reconnects (retry: 3000); a dead client does not
 		case <-r.Context().Done():
 			return
 		case <-d.closed:
@@ -244,6 +261,8 @@ func safeReport(f func() Report) (r Report, err error) {
 	return f(), nil
 }
 
+var errTooManyStreams = errors.New("dashboard: too many open event streams; close another page or retry later")
+
 // join adds c and starts sampling if c is the first page. It returns the
 // history of the current run, oldest first.
 func (d *Dashboard) join(c *client) ([][]byte, error) {
@@ -251,6 +270,9 @@ func (d *Dashboard) join(c *client) ([][]byte, error) {
 	defer d.mu.Unlock()
 	if d.isClosed {
 		return nil, errors.New("dashboard: closed")
+	}
+	if len(d.clients) >= d.cfg.maxStreams {
+		return nil, errTooManyStreams
 	}
 	d.clients[c] = struct{}{}
 	if d.stop == nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -429,6 +430,11 @@ func TestMountedBehindAdminAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	for _, r := range srv.Routes() {
+		if r.Pattern == "/debug/vitals/" && !strings.HasPrefix(r.Summary, "live dashboard:") {
+			t.Errorf("route table summary of the dashboard: %q", r.Summary)
+		}
+	}
 	base := "http://" + srv.Addr()
 	for _, p := range []string{"/debug/vitals/", "/debug/vitals/app.js", "/debug/vitals/events"} {
 		resp, err := http.Get(base + p)
@@ -469,5 +475,50 @@ func TestMountedBehindAdminAuth(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "json") {
 		t.Errorf("goroutines route: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestStreamLimits (issue 14 point 12): streams past the cap get 429 with
+// Retry-After, a closed stream frees its place, and a client that connects
+// and never reads is dropped when its stream's lifetime ends. Before, 4,000
+// streams stayed open and so did clients that stopped reading.
+func TestStreamLimits(t *testing.T) {
+	d, srv := newTestDashboard(t, WithStreamLimits(2, 400*time.Millisecond))
+	a := openStream(t, srv.URL+"/events", nil)
+	a.hello(t)
+	b := openStream(t, srv.URL+"/events", nil)
+	b.hello(t)
+	resp, err := http.Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("third stream: %d %q (Retry-After %q), want 429 with Retry-After", resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	// Lifetime: both streams end by themselves.
+	for _, s := range []*stream{a, b} {
+		for {
+			if _, _, err := s.next(); err != nil {
+				break
+			}
+		}
+	}
+	waitFor(t, "streams to end at their lifetime", func() bool { return d.Clients() == 0 })
+
+	// A raw client that sends its request and never reads is dropped too.
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the silent client to connect", func() bool { return d.Clients() == 1 })
+	waitFor(t, "the silent client to be dropped", func() bool { return d.Clients() == 0 })
+	if _, err := New(WithStreamLimits(0, time.Second)); err == nil {
+		t.Error("WithStreamLimits(0, ...) accepted")
 	}
 }

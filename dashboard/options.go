@@ -21,7 +21,10 @@ type config struct {
 	report   func() Report
 	watchdog func() Watchdog
 	logger   *slog.Logger
-	errs     []error
+	// maxStreams caps concurrent event streams; lifetime ends each one.
+	maxStreams int
+	lifetime   time.Duration
+	errs       []error
 }
 
 // DefaultInterval is the time between two samples unless [WithInterval]
@@ -31,6 +34,30 @@ const DefaultInterval = time.Second
 // DefaultHistory is how many samples a page that connects receives at once,
 // unless [WithHistory] says otherwise: five minutes at one a second.
 const DefaultHistory = 300
+
+// DefaultMaxStreams and DefaultStreamLifetime are the event stream limits
+// unless [WithStreamLimits] says otherwise.
+const (
+	DefaultMaxStreams     = 8
+	DefaultStreamLifetime = 15 * time.Minute
+)
+
+// WithStreamLimits caps the event streams open at once at max (default
+// [DefaultMaxStreams]; one more gets 429 with Retry-After) and ends each
+// stream after lifetime (default [DefaultStreamLifetime]). An open page
+// reconnects by itself 3 s later and gets the history again; a client that
+// stopped reading does not, so it holds its place at most that long. A
+// client that stops reading while samples keep coming is dropped sooner,
+// when a write has waited 10 s. Each stream costs a goroutine and a 16-sample
+// buffer (a few kB); sampling is shared by all of them.
+func WithStreamLimits(max int, lifetime time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if max < 1 || lifetime <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("dashboard: stream limits %d, %v must be positive", max, lifetime))
+		}
+		c.maxStreams, c.lifetime = max, lifetime
+	})
+}
 
 // WithInterval sets the time between two samples while a page is open
 // (default [DefaultInterval]; at least 10 ms).

@@ -14,6 +14,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,25 +54,36 @@ func expvarBody(b []byte) bool {
 	return bytes.Contains(b, []byte(`"memstats"`)) || bytes.Contains(b, []byte(`"cmdline"`))
 }
 
+// probeHosts are the Host headers each probe is sent with: a public name,
+// and a loopback address, which a client of a public port can send just as
+// well (a handler that answers only to loopback names is still exposed).
+var probeHosts = []string{"example.com", "127.0.0.1"}
+
 // DebugEndpoints serves every probe to h and returns the paths it really
-// answers, empty when none. Each probe gets 5 seconds. Cost: about a dozen
-// in-memory requests, one of which (a goroutine profile) a handler that does
+// answers, empty when none. Each probe gets 5 seconds. Cost: about two dozen
+// in-memory requests, two of which (a goroutine profile) a handler that does
 // serve pprof pays with a brief stop-the-world.
 func DebugEndpoints(h http.Handler) []string {
-	// A path nothing serves tells what a catch-all page looks like; a probe
-	// answered with the same body is that page, not a debug endpoint.
-	_, control := serve(h, "/admintest-no-such-path-7f3a9c")
 	var found []string
-	for _, p := range probes {
-		code, body := serve(h, p.path)
-		if code >= 200 && code <= 299 && !bytes.Equal(body, control) && p.is(body) {
-			found = append(found, p.path)
+	for _, host := range probeHosts {
+		// A path nothing serves tells what a catch-all page looks like; a
+		// probe answered with the same body is that page, not a debug
+		// endpoint.
+		_, control := serve(h, host, "/admintest-no-such-path-7f3a9c")
+		for _, p := range probes {
+			if slices.Contains(found, p.path) {
+				continue
+			}
+			code, body := serve(h, host, p.path)
+			if code >= 200 && code <= 299 && !bytes.Equal(body, control) && p.is(body) {
+				found = append(found, p.path)
+			}
 		}
 	}
 	return found
 }
 
-func serve(h http.Handler, path string) (code int, body []byte) {
+func serve(h http.Handler, host, path string) (code int, body []byte) {
 	defer func() {
 		if recover() != nil {
 			code, body = 0, nil // a handler that panics serves nothing
@@ -81,6 +93,7 @@ func serve(h http.Handler, path string) (code int, body []byte) {
 	defer cancel()
 	req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
 	req.RemoteAddr = "203.0.113.7:40000" // a public client
+	req.Host = host
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.Bytes()

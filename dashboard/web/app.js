@@ -34,6 +34,21 @@
   function fmtCores(v) { return v == null ? '–' : (Math.round(v * 100) / 100) + ' cores'; }
   function fmtPerMin(v) { return v == null ? '–' : fmtNum(v) + '/min'; }
   function fmtSPS(v) { return v == null ? '–' : fmtSeconds(v) + '/s'; }
+  // Clock time in the browser's zone, 24-hour: one format for every axis
+  // and legend ("14:03:07"; "14:03" when ticks are a minute or more apart).
+  function pad2(n) { return n < 10 ? '0' + n : '' + n; }
+  function fmtClock(t, withSeconds) {
+    if (t == null) return '–';
+    var d = new Date(t * 1000);
+    var s = pad2(d.getHours()) + ':' + pad2(d.getMinutes());
+    return withSeconds === false ? s : s + ':' + pad2(d.getSeconds());
+  }
+  var lastTicks = [];
+  function timeTicks(u, splits) {
+    var step = splits.length > 1 ? splits[1] - splits[0] : 1;
+    lastTicks = splits.map(function (t) { return fmtClock(t, step < 60); });
+    return lastTicks;
+  }
 
   // ---- chart definitions: one line of explanation each ----
   var CHARTS = [
@@ -127,7 +142,9 @@
         ticks: { stroke: gridColor, width: 1 },
         values: function (u, vals) { return vals.map(function (v) { return fmt(v); }); } };
     };
-    var series = [{}];
+    // The x series: its legend shows the time under the cursor, else the
+    // latest sample's.
+    var series = [{ label: 'time', value: function (u, v) { return fmtClock(v == null ? latest(u.data[0]) : v); } }];
     def.series.forEach(function (s, k) {
       // The legend shows the value under the cursor, else the latest one.
       var o = { label: s.label, stroke: s.color, width: s.width || 1.5, scale: s.scale || 'y',
@@ -140,7 +157,8 @@
       }
       series.push(o);
     });
-    var axes = [{ stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 } },
+    var axes = [{ stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 },
+      space: 72, values: timeTicks },
       axis(def.y, 'y', 3)];
     var scales = { x: { time: true }, y: { range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.1 : 1]; } } };
     if (def.y2) {
@@ -237,6 +255,8 @@
     });
     return out;
   };
+  // window.vitalsTimeTicks returns the labels of the latest time axis drawn.
+  window.vitalsTimeTicks = function () { return lastTicks; };
   window.vitalsSeriesPoints = function (f) {
     var a = cols[col[f]] || [], n = 0;
     for (var i = 0; i < a.length; i++) if (a[i] != null) n++;
