@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -273,6 +275,26 @@ func (r *StatReader) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MarshalJSON writes the version as its name ("v1", "v2", "hybrid",
+// "unknown"), so a report says "hybrid" rather than 3.
+func (v Version) MarshalJSON() ([]byte, error) { return []byte(`"` + v.String() + `"`), nil }
+
+// UnmarshalJSON reads a name written by [Version.MarshalJSON] or the number
+// that reports before names were used carried.
+func (v *Version) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	for _, c := range []Version{VersionUnknown, V1, V2, Hybrid} {
+		if s == c.String() || s == strconv.Itoa(int(c)) {
+			*v = c
+			return nil
+		}
+	}
+	if s == "null" {
+		return nil
+	}
+	return fmt.Errorf("cgroup: unknown version %.40q", s)
 }
 
 // String returns "unknown", "v1", "v2" or "hybrid".

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/internal/adminclient"
 	"github.com/govitals/vitals/startup"
 )
 
@@ -42,44 +43,29 @@ func parseBase(base string) (*url.URL, error) {
 	}
 	u, err := url.Parse(base)
 	if err != nil {
-		return nil, fmt.Errorf("doctor: bad URL %q: %w", base, err)
+		return nil, fmt.Errorf("doctor: bad URL %q: %w", adminclient.Redact(base), errors.Unwrap(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("doctor: bad URL %q: scheme must be http or https", base)
+		return nil, fmt.Errorf("doctor: bad URL %q: scheme must be http or https", u.Redacted())
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("doctor: bad URL %q: no host", base)
+		return nil, fmt.Errorf("doctor: bad URL %q: no host", u.Redacted())
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
 }
 
 // get fetches u and returns the status and at most maxBody bytes of body.
+// Errors name the URL without its password.
 func (c *config) get(ctx context.Context, u string, auth bool) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := c.fetch.Do(ctx, u, auth)
 	if err != nil {
-		return 0, nil, fmt.Errorf("doctor: %w", err)
-	}
-	req.Header.Set("User-Agent", "vitals-doctor")
-	if auth {
-		switch {
-		case c.token != "":
-			req.Header.Set("Authorization", "Bearer "+c.token)
-		case c.basic:
-			req.SetBasicAuth(c.user, c.pass)
-		}
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return 0, nil, fmt.Errorf("doctor: GET %s: no answer within the timeout", u)
-		}
 		return 0, nil, fmt.Errorf("doctor: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return resp.StatusCode, body, fmt.Errorf("doctor: GET %s: read body: %w", u, err)
+		return resp.StatusCode, body, fmt.Errorf("doctor: GET %s: read body: %w", adminclient.Redact(u), err)
 	}
 	return resp.StatusCode, body, nil
 }
@@ -88,11 +74,12 @@ func (c *config) hasCredentials() bool { return c.token != "" || c.basic }
 
 func (c *config) vitals(ctx context.Context, base string) Audit {
 	start := time.Now()
-	t := Target{URL: base, Kind: KindVitals}
+	t := Target{URL: adminclient.Redact(base), Kind: KindVitals}
 	u, parsed, err := vitalsURL(base)
 	if err != nil {
 		return failed(t, start, "%v", err)
 	}
+	shown := parsed.Redacted()
 	code, body, err := c.get(ctx, u, true)
 	if err != nil {
 		return failed(t, start, "%v", err)
@@ -100,15 +87,15 @@ func (c *config) vitals(ctx context.Context, base string) Audit {
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		if c.hasCredentials() {
-			return failed(t, start, "doctor: GET %s: %d: the credentials were refused", u, code)
+			return failed(t, start, "doctor: GET %s: %d: the credentials were refused", shown, code)
 		}
-		return failed(t, start, "doctor: GET %s: %d: the admin server needs credentials (--token, --user or %s)", u, code, "VITALS_ADMIN_TOKEN")
+		return failed(t, start, "doctor: GET %s: %d: the admin server needs credentials (--token, --user or %s)", shown, code, adminclient.TokenEnv)
 	case code != http.StatusOK:
-		return failed(t, start, "doctor: GET %s: status %d, not a vitals admin endpoint", u, code)
+		return failed(t, start, "doctor: GET %s: status %d, not a vitals admin endpoint", shown, code)
 	}
 	a, err := ParseVitals(body)
 	if err != nil {
-		return failed(t, start, "doctor: GET %s: %v", u, err)
+		return failed(t, start, "doctor: GET %s: %v", shown, err)
 	}
 	a.Target = t
 
@@ -164,13 +151,15 @@ func ParseVitals(body []byte) (Audit, error) {
 	var a Audit
 	var doc vitalsDoc
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return a, fmt.Errorf("not a /debug/vitals answer: %w", err)
+		return a, fmt.Errorf("not a /debug/vitals answer: %s", adminclient.Clean(err.Error()))
 	}
 	if doc.State == nil {
 		return a, errors.New("not a /debug/vitals answer: no state")
 	}
 	note := func(part string, err error) {
-		a.Notes = append(a.Notes, fmt.Sprintf("could not read %s: %v", part, err))
+		// Decode errors quote the value that did not fit, which the
+		// target chose: bounded and cleaned.
+		a.Notes = append(a.Notes, adminclient.Clean(fmt.Sprintf("could not read %s: %v", part, err)))
 	}
 	if len(doc.Report) > 0 && string(doc.Report) != "null" {
 		var r startup.Report

@@ -17,7 +17,8 @@ func init() {
 }
 
 // runDemo runs internal/demo until Ctrl-C or --duration. Exit code 0 when the
-// leak was caught, 1 when it was not, 2 for usage errors.
+// leak was caught, 1 when it was not, 2 when it could not run, 64 for usage
+// errors.
 func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -31,12 +32,13 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: vitals demo [--duration d] [--once] [--leak-after d] [--leak-rate n] [--admin addr]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
 	}
-	if fs.NArg() > 0 {
+	if len(pos) > 0 {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	cfg.Color = colorTerminal(stdout)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -48,7 +50,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return 1
 	case err != nil:
 		fmt.Fprintln(stderr, "vitals demo:", err)
-		return 2
+		return exitFail
 	}
 	return 0
 }

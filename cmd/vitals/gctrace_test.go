@@ -85,11 +85,11 @@ func TestGCTraceUsageErrors(t *testing.T) {
 		wantErr  string
 	}{
 		{"missing file", []string{"gctrace", filepath.Join(t.TempDir(), "none.txt")}, 1, "no such file"},
-		{"two files", []string{"gctrace", "a", "b"}, 2, "at most one file"},
-		{"bad memlimit", []string{"gctrace", "--memlimit", "lots", "x"}, 2, "--memlimit"},
-		{"no command", []string{"gctrace", "--"}, 2, "no command"},
-		{"file and command", []string{"gctrace", "x.txt", "--", "true"}, 2, "unexpected"},
-		{"unknown flag", []string{"gctrace", "--nope"}, 2, "flag provided but not defined"},
+		{"two files", []string{"gctrace", "a", "b"}, exitUsage, "at most one file"},
+		{"bad memlimit", []string{"gctrace", "--memlimit", "lots", "x"}, exitUsage, "--memlimit"},
+		{"no command", []string{"gctrace", "--"}, exitUsage, "no command"},
+		{"file and command", []string{"gctrace", "x.txt", "--", "true"}, exitUsage, "unexpected"},
+		{"unknown flag", []string{"gctrace", "--nope"}, exitUsage, "flag provided but not defined"},
 		{"bad plot path", []string{"gctrace", "--svg", filepath.Join(t.TempDir(), "no", "dir.svg"), filepath.Join(gctraceCorpus, "alloc.txt")}, 1, "no such file"},
 		{"command not found", []string{"gctrace", "--", filepath.Join(t.TempDir(), "missing")}, 127, "start"},
 	}
