@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Version says which cgroup hierarchy supplied the limits.
@@ -103,6 +104,13 @@ type config struct {
 	scratch  []byte                       // reused by readFileInto within one Read
 }
 
+// MaxWarnings bounds [Limits.Warnings]: past it, one last warning says how
+// many more there were.
+const MaxWarnings = 16
+
+// maxWarningLen bounds one warning (a path can be long).
+const maxWarningLen = 512
+
 // Read reports the effective limits of the current process. It never fails:
 // what it cannot learn is reported in the Unknown fields and Warnings.
 // Cost: reads /proc/self/cgroup, /proc/self/mountinfo and two or three
@@ -122,12 +130,36 @@ func Read(opts ...Option) (l Limits) {
 		}
 	}()
 	c := newConfig(opts)
+	dropped := 0
 	warn := func(format string, args ...any) {
-		l.Warnings = append(l.Warnings, fmt.Sprintf(format, args...))
+		if len(l.Warnings) >= MaxWarnings {
+			dropped++
+			return
+		}
+		msg := fmt.Sprintf(format, args...)
+		if len(msg) > maxWarningLen {
+			cut := maxWarningLen
+			for cut > 0 && !utf8.RuneStart(msg[cut]) {
+				cut--
+			}
+			msg = msg[:cut] + "…"
+		}
+		l.Warnings = append(l.Warnings, msg)
 	}
+	defer func() {
+		if dropped > 0 {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("cgroup: %d more warning(s) not shown.", dropped))
+		}
+	}()
 	h := loadHierarchy(c, warn)
 	cpuLoc := h.locate("cpu", warn)
 	memLoc := h.locate("memory", warn)
+	for i, loc := range []location{cpuLoc, memLoc} {
+		if d := loc.depth(); d >= maxLevels && (i == 0 || loc.dir != cpuLoc.dir) {
+			warn("cgroup: %s is %d levels below %s; only the nearest %d were read, so a limit set higher up is missed.",
+				clip(loc.dir), d, loc.mount, maxLevels)
+		}
+	}
 	l.Version = version(h, cpuLoc, memLoc)
 	l.CPUPath, l.MemoryPath = cpuLoc.dir, memLoc.dir
 	l.CPU = readCPU(c, cpuLoc, warn)

@@ -241,8 +241,8 @@ func TestReadLayouts(t *testing.T) {
 		{
 			name: "unreadable-dir-as-file",
 			want: v2ns(CPU{Limited: true, Quota: 1, QuotaPath: v2 + "/cpu.max"},
-				Memory{Unknown: "cgroup: read /sys/fs/cgroup/memory.max: is a directory"}),
-			warns:  []string{"read /sys/fs/cgroup/memory.max: is a directory"},
+				Memory{Unknown: "cgroup: read /sys/fs/cgroup/memory.max: not a regular file"}),
+			warns:  []string{"read /sys/fs/cgroup/memory.max: not a regular file"},
 			effect: 1,
 		},
 		{
