@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
 	"github.com/govitals/vitals/checklist"
 	"github.com/govitals/vitals/internal/adminclient"
 	"github.com/govitals/vitals/startup"
@@ -58,7 +61,7 @@ func parseBase(base string) (*url.URL, error) {
 // get fetches u and returns the status and at most maxBody bytes of body.
 // Errors name the URL without its password.
 func (c *config) get(ctx context.Context, u string, auth bool) (int, []byte, error) {
-	resp, err := c.fetch.Do(ctx, u, auth)
+	resp, err := c.fetch.Do(ctx, u, auth, nil)
 	if err != nil {
 		return 0, nil, fmt.Errorf("doctor: %w", err)
 	}
@@ -117,8 +120,70 @@ func (c *config) vitals(ctx context.Context, base string) Audit {
 	if a.Facts.AdminAddr == "" {
 		a.Facts.AdminAddr = hostPort(parsed)
 	}
+	// The page says metrics are served: scrape them as Prometheus would,
+	// with the same credentials, so a page that answers 500 or garbage
+	// fails the rule instead of passing on the route table's word.
+	if a.Facts.MetricsExported {
+		m := *parsed
+		m.Path = strings.TrimSuffix(m.Path, vitalsPath) + "/metrics"
+		families, err := c.scrapeMetrics(ctx, m.String())
+		if err != nil {
+			a.Facts.MetricsError = err.Error()
+		} else {
+			a.Facts.MetricsScraped, a.Facts.MetricsFamilies = true, families
+		}
+	}
 	a.finish(start)
 	return a
+}
+
+// maxMetricsBody caps what a metrics scrape reads.
+const maxMetricsBody = 64 << 20
+
+// scrapeMetrics GETs a Prometheus metrics page and returns how many metric
+// families it serves; an answer other than 200, a format that is not an
+// exposition or a body that does not parse is an error.
+func (c *config) scrapeMetrics(ctx context.Context, u string) (int, error) {
+	shown := adminclient.Redact(u)
+	h := http.Header{"Accept": {string(expfmt.NewFormat(expfmt.TypeTextPlain))}}
+	resp, err := c.fetch.Do(ctx, u, true, h)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4*adminclient.MaxEcho))
+		msg := fmt.Sprintf("GET %s: status %d", shown, resp.StatusCode)
+		if t := strings.TrimSpace(string(b)); t != "" {
+			msg += ": " + adminclient.Clean(t)
+		}
+		return 0, errors.New(msg)
+	}
+	format := expfmt.ResponseFormat(resp.Header)
+	if format.FormatType() == expfmt.TypeUnknown {
+		return 0, fmt.Errorf("GET %s: Content-Type %q is not a Prometheus exposition", shown, adminclient.Clean(resp.Header.Get("Content-Type")))
+	}
+	body := &io.LimitedReader{R: resp.Body, N: maxMetricsBody + 1}
+	dec := expfmt.NewDecoder(body, format)
+	n := 0
+	for {
+		var mf dto.MetricFamily
+		err := dec.Decode(&mf)
+		if err == io.EOF {
+			break
+		}
+		if body.N <= 0 {
+			return 0, fmt.Errorf("GET %s: more than %d MiB", shown, maxMetricsBody>>20)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("GET %s: does not parse as %s: %s", shown, format, adminclient.Clean(err.Error()))
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("GET %s: no metric families", shown)
+	}
+	return n, nil
 }
 
 func hostPort(u *url.URL) string {
@@ -178,6 +243,7 @@ func ParseVitals(body []byte) (Audit, error) {
 			note("the facts", err)
 		} else {
 			a.Facts = f
+			warmUp(doc.State, &a.Facts)
 			return a, nil
 		}
 	}
@@ -204,6 +270,7 @@ func ParseVitals(body []byte) (Audit, error) {
 			a.Facts.Goroutines, a.Facts.GoroutineBaseline, a.Facts.LeakSuspected = w.Current, w.Baseline, w.Suspected
 		}
 	}
+	warmUp(doc.State, &a.Facts)
 	if doc.Routes != nil {
 		a.Facts.MetricsKnown = true
 		for _, r := range doc.Routes {
@@ -213,6 +280,48 @@ func ParseVitals(body []byte) (Audit, error) {
 		}
 	}
 	return a, nil
+}
+
+// Leak watchdog defaults (leak.DefaultWarmUp, DefaultWindowSamples ×
+// DefaultSampleEvery), for servers whose state does not say when a verdict
+// is due.
+const defaultVerdictAfter = 2*time.Minute + 30*10*time.Second
+
+// warmUp tells, when the watchdog has no verdict yet, how long until it
+// can give one: from the watchdog state's own verdict_in / verdict_at
+// (leak.WatchdogState since they were added), else from the server's uptime
+// and the watchdog's default settings. Without a watchdog it does nothing.
+func warmUp(st map[string]json.RawMessage, f *checklist.Facts) {
+	raw, ok := st["leak"]
+	if !ok || f.GoroutinesKnown {
+		return
+	}
+	var w struct {
+		Baseline  int        `json:"baseline"`
+		WarmingUp *bool      `json:"warming_up"`
+		VerdictIn *int64     `json:"verdict_in"` // nanoseconds (time.Duration)
+		VerdictAt *time.Time `json:"verdict_at"`
+	}
+	if json.Unmarshal(raw, &w) != nil || w.Baseline > 0 {
+		return
+	}
+	if w.WarmingUp != nil && !*w.WarmingUp {
+		return
+	}
+	f.WatchdogWarmingUp = true
+	var now time.Time
+	_ = readState(st, "time", &now)
+	switch {
+	case w.VerdictIn != nil:
+		f.WatchdogVerdictIn = max(time.Duration(*w.VerdictIn), 0)
+	case w.VerdictAt != nil && !now.IsZero():
+		f.WatchdogVerdictIn = max(w.VerdictAt.Sub(now), 0)
+	default:
+		var up float64
+		if readState(st, "uptime_seconds", &up) && up >= 0 && up < defaultVerdictAfter.Seconds() {
+			f.WatchdogVerdictIn = defaultVerdictAfter - time.Duration(up*float64(time.Second))
+		}
+	}
 }
 
 func readState(st map[string]json.RawMessage, key string, v any) bool {

@@ -211,7 +211,7 @@ func (e *StatusError) Error() string {
 // is a *[StatusError] (the body read, bounded and closed). A 429 with a
 // Retry-After of at most the bound is waited out once (cancelled with ctx).
 func (c *Client) Get(ctx context.Context, rawURL string, auth bool) (*http.Response, error) {
-	resp, err := c.Do(ctx, rawURL, auth)
+	resp, err := c.Do(ctx, rawURL, auth, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, auth bool) (*http.Respo
 			if err := c.sleep(ctx, d); err != nil {
 				return nil, fmt.Errorf("GET %s: waiting %v after 429: %w", Redact(rawURL), d, err)
 			}
-			if resp, err = c.Do(ctx, rawURL, auth); err != nil {
+			if resp, err = c.Do(ctx, rawURL, auth, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -253,13 +253,17 @@ func drain(resp *http.Response) {
 	resp.Body.Close()
 }
 
-// Do sends one GET of rawURL, with the credentials when auth is true, and
-// returns the response whatever its status (no 429 wait); the caller
-// closes its body. Errors name the redacted URL.
-func (c *Client) Do(ctx context.Context, rawURL string, auth bool) (*http.Response, error) {
+// Do sends one GET of rawURL, with the credentials when auth is true and
+// the extra header (may be nil), and returns the response whatever its
+// status (no 429 wait); the caller closes its body. Errors name the
+// redacted URL.
+func (c *Client) Do(ctx context.Context, rawURL string, auth bool, header http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", Redact(rawURL), err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("User-Agent", "vitals")
 	if auth {
