@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -78,5 +80,28 @@ func TestHelpAndUsageCodes(t *testing.T) {
 	}
 	if c, _, e := runBin(t, nil, nil, "help", "frobnicate"); c != exitUsage || !strings.Contains(e, "unknown command") {
 		t.Errorf("help unknown: exit %d, stderr %q", c, e)
+	}
+}
+
+// TestSelfCommand: the demo prints a doctor command line that works, not
+// "vitals" when no vitals on $PATH is this binary.
+func TestSelfCommand(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	got := selfCommand()
+	if got == "vitals" {
+		t.Fatalf("selfCommand() = vitals with no vitals on $PATH")
+	}
+	exe, _ := os.Executable()
+	if _, err := os.Stat(got); err != nil && got != "go run github.com/govitals/vitals/cmd/vitals" {
+		t.Errorf("selfCommand() = %q, neither a path that exists nor the go run line (test binary %s)", got, exe)
+	}
+	// On $PATH as "vitals": the short name.
+	dir := t.TempDir()
+	if err := os.Symlink(exe, filepath.Join(dir, "vitals")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	if got := selfCommand(); got != "vitals" {
+		t.Errorf("with this binary on $PATH as vitals: %q", got)
 	}
 }

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"strings"
 
 	"github.com/govitals/vitals/internal/demo"
 )
@@ -41,6 +44,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	cfg.Color = colorTerminal(stdout)
+	cfg.Vitals = selfCommand()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	err := demo.Run(ctx, stdout, cfg)
@@ -53,4 +57,25 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return 0
+}
+
+// selfCommand is how the user can run this binary again: "vitals" when that
+// name on $PATH is this binary, "go run github.com/govitals/vitals/cmd/vitals"
+// when this is a go run build (a binary in a temporary go-build directory),
+// else this binary's path.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "vitals"
+	}
+	exe, _ = filepath.EvalSymlinks(exe)
+	if onPath, err := exec.LookPath("vitals"); err == nil {
+		if p, err := filepath.EvalSymlinks(onPath); err == nil && p == exe {
+			return "vitals"
+		}
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run github.com/govitals/vitals/cmd/vitals"
+	}
+	return exe
 }
