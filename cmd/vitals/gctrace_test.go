@@ -195,3 +195,33 @@ func TestGCTraceRecords(t *testing.T) {
 		t.Errorf("record kinds %v, want 41 gc and some scav", kinds)
 	}
 }
+
+// TestGCTraceSeveralRuns: a log holding several runs gets a table with a
+// run column in input order and a plot with one line per run.
+func TestGCTraceSeveralRuns(t *testing.T) {
+	dir := t.TempDir()
+	var all []byte
+	for _, name := range []string{"alloc", "leak"} {
+		b, err := os.ReadFile(filepath.Join(gctraceCorpus, name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	in := filepath.Join(dir, "two-runs.txt")
+	if err := os.WriteFile(in, all, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svg := filepath.Join(dir, "gc.svg")
+	var out, errb bytes.Buffer
+	if code := run([]string{"gctrace", "--svg", svg, in}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), " run      time") || !strings.Contains(out.String(), "several-processes") {
+		t.Errorf("no run column or hint:\n%s", out.String())
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil || !strings.Contains(string(b), "in 2 runs (one line each)") {
+		t.Errorf("SVG: %v, title lacks the runs", err)
+	}
+}
