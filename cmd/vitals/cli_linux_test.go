@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,4 +81,51 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 		t.Skipf("open pts: %v", err)
 	}
 	return m, s
+}
+
+// TestDoctorHostileRoot runs the binary's local audit on a tree with a FIFO
+// for a limit file and an escape sequence in a cgroup path: it finishes
+// and prints no raw control character.
+func TestDoctorHostileRoot(t *testing.T) {
+	root := t.TempDir()
+	cg := "/pod\x1b]0;pwned\x07"
+	files := map[string]string{
+		"proc/self/cgroup":                 "0::" + cg + "\n",
+		"proc/self/mountinfo":              "1120 1103 0:1120 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+		"sys/fs/cgroup/cgroup.controllers": "cpu memory\n",
+	}
+	for p, s := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(root, "sys/fs/cgroup", cg)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "memory.max"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan struct{})
+	var code int
+	var out, errOut string
+	go func() {
+		defer close(done)
+		code, out, errOut = runBin(t, nil, nil, "doctor", "--color", "never", "--root", root)
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("vitals doctor --root hangs on a FIFO")
+	}
+	if strings.ContainsAny(out+errOut, "\x1b\x07") {
+		t.Errorf("raw control characters in the output:\n%q", out+errOut)
+	}
+	if code == exitUsage || !strings.Contains(out, "not a regular file") {
+		t.Errorf("exit %d; output does not say the FIFO was refused:\n%s%s", code, out, errOut)
+	}
 }

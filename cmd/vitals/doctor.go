@@ -133,9 +133,15 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		return doctor.ExitCode(audits)
 	}
 	if len(targets) == 0 && audits[0].Report != nil {
-		if err := audits[0].Report.WriteText(stdout); err != nil {
+		// The report quotes paths and warnings read below --root, which
+		// may be a tree someone else made: no raw control characters.
+		var b strings.Builder
+		if err := audits[0].Report.WriteText(&b); err != nil {
 			fmt.Fprintln(stderr, "vitals doctor:", err)
 			return exitFail
+		}
+		for line := range strings.Lines(b.String()) {
+			fmt.Fprintln(stdout, adminclient.CleanN(strings.TrimSuffix(line, "\n"), 0))
 		}
 		fmt.Fprintln(stdout)
 	}

@@ -65,3 +65,4 @@ func TestDoctorRootMissing(t *testing.T) {
 		}
 	}
 }
+
