@@ -65,4 +65,3 @@ func TestDoctorRootMissing(t *testing.T) {
 		}
 	}
 }
-
