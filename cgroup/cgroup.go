@@ -185,6 +185,13 @@ func Read(opts ...Option) (l Limits) {
 // Below any root other than "/", [CPU.Affinity] is counted from the tree's
 // cpuset files (v2 cpuset.cpus.effective, v1 cpuset.effective_cpus or
 // cpuset.cpus) instead of sched_getaffinity.
+//
+// A root may be a tree someone else made, so below it: files are opened
+// without blocking and only if regular (a FIFO or device is refused, never
+// waited on); symbolic links resolve inside the root as if it were "/"
+// (openat2 RESOLVE_IN_ROOT; on kernels before 5.6 a link that leads out is
+// refused); at most 64 cgroup levels are walked and [MaxWarnings] warnings
+// of at most 512 bytes kept.
 func WithRoot(dir string) Option { return optionFunc(func(c *config) { c.root = dir }) }
 
 // Stats are the live counters of the process's cgroup.

@@ -13,7 +13,17 @@
 //
 //   - [Local]: one cgroup read (a few /proc and /sys files); nothing changes.
 //   - [Vitals]: one or two GETs of /debug/vitals (the second, without
-//     credentials, tells whether the admin server requires them).
+//     credentials, tells whether the admin server requires them), and one
+//     scrape of /metrics when the service says it serves metrics (parsed
+//     with prometheus/common/expfmt; at most 64 MiB read).
+//
+// # Untrusted answers
+//
+// Targets are not trusted: URLs are printed without their password, and
+// every string a target sent (errors, notes, evidence) is cut at a few
+// hundred characters with control characters escaped, so a target cannot
+// flood the output or drive the operator's terminal. Credentials are never
+// sent after a redirect: redirects are not followed.
 //   - [Public]: about a dozen GETs of cheap debug paths and /metrics (never a CPU profile or
 //     a trace). A service that does serve pprof pays a goroutine profile and a
 //     heap profile for them.
