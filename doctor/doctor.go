@@ -59,7 +59,8 @@ const (
 // Target is one thing to audit.
 type Target struct {
 	// URL is the admin server's base URL (KindVitals), the public base URL
-	// (KindPublic), or empty (KindLocal).
+	// (KindPublic), or empty (KindLocal). In an [Audit] it is shown with
+	// any password replaced by "xxxxx".
 	URL  string `json:"url,omitempty"`
 	Kind Kind   `json:"kind"`
 }

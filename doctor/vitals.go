@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -243,6 +244,7 @@ func ParseVitals(body []byte) (Audit, error) {
 			note("the facts", err)
 		} else {
 			a.Facts = f
+			boundFacts(&a.Facts)
 			warmUp(doc.State, &a.Facts)
 			return a, nil
 		}
@@ -280,6 +282,33 @@ func ParseVitals(body []byte) (Audit, error) {
 		}
 	}
 	return a, nil
+}
+
+// boundFacts cuts the strings a target reported to [adminclient.MaxEcho]
+// characters, so neither the text nor the JSON output repeats megabytes a
+// target chose to send; they stay otherwise as sent (JSON escapes them, the
+// text output cleans them).
+func boundFacts(f *checklist.Facts) {
+	for _, s := range []*string{&f.GOMAXPROCSSource, &f.CPULimitSource, &f.MemoryLimitSource, &f.GOTRACEBACK, &f.AdminAddr, &f.MetricsError} {
+		*s = clipString(*s)
+	}
+	if len(f.DebugOnPublic) > 64 {
+		f.DebugOnPublic = f.DebugOnPublic[:64]
+	}
+	for i := range f.DebugOnPublic {
+		f.DebugOnPublic[i] = clipString(f.DebugOnPublic[i])
+	}
+}
+
+func clipString(s string) string {
+	if len(s) <= adminclient.MaxEcho {
+		return s
+	}
+	cut := adminclient.MaxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // Leak watchdog defaults (leak.DefaultWarmUp, DefaultWindowSamples ×

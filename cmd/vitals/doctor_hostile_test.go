@@ -19,6 +19,8 @@ func TestDoctorHostileTargets(t *testing.T) {
 			w.Write([]byte(`{"state":{"facts":{"gomaxprocs":2,"gotraceback":"\u001b]0;pwned\u0007\u001b[2Jsingle","admin_addr":"127.0.0.1:1\u001b[31m"}},"routes":[]}`))
 		case "/huge/debug/vitals":
 			w.Write([]byte(`{"state":{"facts":{"gomaxprocs":` + huge + `}},"routes":[]}`))
+		case "/hugestr/debug/vitals":
+			w.Write([]byte(`{"state":{"facts":{"gomaxprocs":2,"gotraceback":"` + strings.Repeat("A", 3<<20) + `","cpu_limit_source":"` + strings.Repeat("B", 1<<20) + `"}},"routes":[]}`))
 		case "/hugeerr/debug/vitals":
 			w.Write([]byte(`{"state": ` + huge))
 		default:
@@ -27,7 +29,7 @@ func TestDoctorHostileTargets(t *testing.T) {
 	}))
 	defer srv.Close()
 	withPass := strings.Replace(srv.URL, "http://", "http://ops:PASSWORD123@", 1)
-	for _, target := range []string{withPass + "/broken", withPass + "/esc", srv.URL + "/huge", srv.URL + "/hugeerr", "http://ops:PASSWORD123@[::1"} {
+	for _, target := range []string{withPass + "/broken", withPass + "/esc", srv.URL + "/huge", srv.URL + "/hugestr", srv.URL + "/hugeerr", "http://ops:PASSWORD123@[::1"} {
 		for _, format := range []string{"text", "json"} {
 			args := []string{"doctor", "--color", "never", target}
 			if format == "json" {
