@@ -11,8 +11,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Version says which cgroup hierarchy supplied the limits.
@@ -101,6 +104,13 @@ type config struct {
 	scratch  []byte                       // reused by readFileInto within one Read
 }
 
+// MaxWarnings bounds [Limits.Warnings]: past it, one last warning says how
+// many more there were.
+const MaxWarnings = 16
+
+// maxWarningLen bounds one warning (a path can be long).
+const maxWarningLen = 512
+
 // Read reports the effective limits of the current process. It never fails:
 // what it cannot learn is reported in the Unknown fields and Warnings.
 // Cost: reads /proc/self/cgroup, /proc/self/mountinfo and two or three
@@ -120,12 +130,36 @@ func Read(opts ...Option) (l Limits) {
 		}
 	}()
 	c := newConfig(opts)
+	dropped := 0
 	warn := func(format string, args ...any) {
-		l.Warnings = append(l.Warnings, fmt.Sprintf(format, args...))
+		if len(l.Warnings) >= MaxWarnings {
+			dropped++
+			return
+		}
+		msg := fmt.Sprintf(format, args...)
+		if len(msg) > maxWarningLen {
+			cut := maxWarningLen
+			for cut > 0 && !utf8.RuneStart(msg[cut]) {
+				cut--
+			}
+			msg = msg[:cut] + "…"
+		}
+		l.Warnings = append(l.Warnings, msg)
 	}
+	defer func() {
+		if dropped > 0 {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("cgroup: %d more warning(s) not shown.", dropped))
+		}
+	}()
 	h := loadHierarchy(c, warn)
 	cpuLoc := h.locate("cpu", warn)
 	memLoc := h.locate("memory", warn)
+	for i, loc := range []location{cpuLoc, memLoc} {
+		if d := loc.depth(); d >= maxLevels && (i == 0 || loc.dir != cpuLoc.dir) {
+			warn("cgroup: %s is %d levels below %s; only the nearest %d were read, so a limit set higher up is missed.",
+				clip(loc.dir), d, loc.mount, maxLevels)
+		}
+	}
 	l.Version = version(h, cpuLoc, memLoc)
 	l.CPUPath, l.MemoryPath = cpuLoc.dir, memLoc.dir
 	l.CPU = readCPU(c, cpuLoc, warn)
@@ -151,6 +185,13 @@ func Read(opts ...Option) (l Limits) {
 // Below any root other than "/", [CPU.Affinity] is counted from the tree's
 // cpuset files (v2 cpuset.cpus.effective, v1 cpuset.effective_cpus or
 // cpuset.cpus) instead of sched_getaffinity.
+//
+// A root may be a tree someone else made, so below it: files are opened
+// without blocking and only if regular (a FIFO or device is refused, never
+// waited on); symbolic links resolve inside the root as if it were "/"
+// (openat2 RESOLVE_IN_ROOT; on kernels before 5.6 a link that leads out is
+// refused); at most 64 cgroup levels are walked and [MaxWarnings] warnings
+// of at most 512 bytes kept.
 func WithRoot(dir string) Option { return optionFunc(func(c *config) { c.root = dir }) }
 
 // Stats are the live counters of the process's cgroup.
@@ -273,6 +314,26 @@ func (r *StatReader) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MarshalJSON writes the version as its name ("v1", "v2", "hybrid",
+// "unknown"), so a report says "hybrid" rather than 3.
+func (v Version) MarshalJSON() ([]byte, error) { return []byte(`"` + v.String() + `"`), nil }
+
+// UnmarshalJSON reads a name written by [Version.MarshalJSON] or the number
+// that reports before names were used carried.
+func (v *Version) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	for _, c := range []Version{VersionUnknown, V1, V2, Hybrid} {
+		if s == c.String() || s == strconv.Itoa(int(c)) {
+			*v = c
+			return nil
+		}
+	}
+	if s == "null" {
+		return nil
+	}
+	return fmt.Errorf("cgroup: unknown version %.40q", s)
 }
 
 // String returns "unknown", "v1", "v2" or "hybrid".

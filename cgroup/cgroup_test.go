@@ -1,9 +1,11 @@
 package cgroup
 
 import (
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -239,8 +241,8 @@ func TestReadLayouts(t *testing.T) {
 		{
 			name: "unreadable-dir-as-file",
 			want: v2ns(CPU{Limited: true, Quota: 1, QuotaPath: v2 + "/cpu.max"},
-				Memory{Unknown: "cgroup: read /sys/fs/cgroup/memory.max: is a directory"}),
-			warns:  []string{"read /sys/fs/cgroup/memory.max: is a directory"},
+				Memory{Unknown: "cgroup: read /sys/fs/cgroup/memory.max: not a regular file"}),
+			warns:  []string{"read /sys/fs/cgroup/memory.max: not a regular file"},
 			effect: 1,
 		},
 		{
@@ -404,5 +406,28 @@ func TestReadLive(t *testing.T) {
 	}
 	if _, err := os.Stat("/proc/self/cgroup"); err == nil && l.Version == VersionUnknown {
 		t.Logf("no cgroup found here: %+v", l)
+	}
+}
+
+// TestVersionJSON: reports name the hierarchy ("hybrid", not 3) and still
+// read the numbers older reports carried.
+func TestVersionJSON(t *testing.T) {
+	for _, v := range []Version{VersionUnknown, V1, V2, Hybrid} {
+		b, err := json.Marshal(v)
+		if err != nil || string(b) != `"`+v.String()+`"` {
+			t.Errorf("Marshal(%d) = %s, %v", v, b, err)
+		}
+		var back Version
+		if err := json.Unmarshal(b, &back); err != nil || back != v {
+			t.Errorf("round trip of %s: %v, %v", b, back, err)
+		}
+		var old Version
+		if err := json.Unmarshal([]byte(strconv.Itoa(int(v))), &old); err != nil || old != v {
+			t.Errorf("number %d: %v, %v", v, old, err)
+		}
+	}
+	var v Version
+	if err := json.Unmarshal([]byte(`"v9"`), &v); err == nil {
+		t.Error("v9 accepted")
 	}
 }

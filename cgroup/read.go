@@ -22,7 +22,7 @@ func newConfig(opts []Option) *config {
 		c.root = "/"
 	}
 	if c.readFile == nil {
-		c.readFile = func(name string) ([]byte, error) { return readFileInto(name, &c.scratch) }
+		c.readFile = func(name string) ([]byte, error) { return readFileInto(c.root, name, &c.scratch) }
 	}
 	return c
 }
@@ -59,8 +59,15 @@ func (c *config) read(p string) ([]byte, error) {
 }
 
 // exists reports whether p below the root exists (any error counts as no).
+// Below a root other than "/" it does not follow a symbolic link out of the
+// root: a hostile tree learns nothing about the files beyond it.
 func (c *config) exists(p string) bool {
-	_, err := os.Stat(filepath.Join(c.root, filepath.FromSlash(p)))
+	name := filepath.Join(c.root, filepath.FromSlash(p))
+	if c.realRoot() {
+		_, err := os.Stat(name)
+		return err == nil
+	}
+	_, err := c.readFile(name)
 	return err == nil
 }
 
@@ -72,15 +79,31 @@ type location struct {
 	unknown string  // why dir is empty
 }
 
-// ancestors returns dir and each parent up to and including the mount point.
+// maxLevels bounds the cgroup levels read between a process's cgroup and
+// its mount point. Real hierarchies are a handful deep (kubepods, QoS class,
+// pod, container); a hostile tree 10,000 deep must not cost quadratic work.
+const maxLevels = 64
+
+// ancestors returns dir and each parent up to and including the mount point,
+// at most maxLevels of them (the nearest).
 func (l location) ancestors() []string {
 	var out []string
-	for d := l.dir; ; d = path.Dir(d) {
+	for d := l.dir; len(out) < maxLevels; d = path.Dir(d) {
 		out = append(out, d)
 		if d == l.mount || d == "/" || d == "." {
 			return out
 		}
 	}
+	return out
+}
+
+// depth is how many levels dir lies below the mount point.
+func (l location) depth() int {
+	rel := strings.TrimPrefix(strings.TrimPrefix(l.dir, l.mount), "/")
+	if rel == "" {
+		return 0
+	}
+	return strings.Count(rel, "/") + 1
 }
 
 // hierarchy is what /proc/self/cgroup and /proc/self/mountinfo said.

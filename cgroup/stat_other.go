@@ -22,4 +22,4 @@ func pread(f statFile, b []byte) (int, error) { return 0, errors.ErrUnsupported 
 
 func closeStat(f statFile) error { return nil }
 
-func readFileInto(name string, scratch *[]byte) ([]byte, error) { return os.ReadFile(name) }
+func readFileInto(root, name string, scratch *[]byte) ([]byte, error) { return os.ReadFile(name) }

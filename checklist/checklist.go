@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 )
 
 // Status is the verdict of one rule.
@@ -130,6 +131,14 @@ type Facts struct {
 	MetricsKnown bool `json:"metrics_known,omitempty"`
 	// MetricsExported is true when runtime metrics are exposed for scraping.
 	MetricsExported bool `json:"metrics_exported,omitempty"`
+	// MetricsScraped is true when the metrics page was fetched and parsed,
+	// and MetricsFamilies is how many metric families it served.
+	MetricsScraped  bool `json:"metrics_scraped,omitempty"`
+	MetricsFamilies int  `json:"metrics_families,omitempty"`
+	// MetricsError says why a scrape of the metrics page failed (a status
+	// other than 200, an exposition that does not parse); the rule fails
+	// on it, since a scraper gets nothing.
+	MetricsError string `json:"metrics_error,omitempty"`
 
 	// TraceKnown is true when the tracing state is known.
 	TraceKnown bool `json:"trace_known,omitempty"`
@@ -162,6 +171,11 @@ type Facts struct {
 	GoroutineBaseline int `json:"goroutine_baseline,omitempty"`
 	// LeakSuspected is the watchdog's verdict.
 	LeakSuspected bool `json:"leak_suspected,omitempty"`
+	// WatchdogWarmingUp is true when a leak watchdog runs but has no
+	// verdict yet (warm-up and first window), and WatchdogVerdictIn is how
+	// long until it can give one (0 = unknown or due now).
+	WatchdogWarmingUp bool          `json:"watchdog_warming_up,omitempty"`
+	WatchdogVerdictIn time.Duration `json:"watchdog_verdict_in_ns,omitempty"`
 }
 
 // Thresholds of the rules, exported so alerting rules and documentation can
@@ -355,8 +369,15 @@ func rulePprof(f *Facts) (Status, string, string) {
 }
 
 func ruleMetrics(f *Facts) (Status, string, string) {
+	if f.MetricsError != "" {
+		return Fail, "scraping the metrics page failed: " + f.MetricsError,
+			"make the metrics page answer 200 with a valid Prometheus exposition (promtool check metrics); a scraper now gets nothing"
+	}
 	if !f.MetricsKnown {
 		return Skip, "unknown whether runtime metrics are exported", ""
+	}
+	if f.MetricsExported && f.MetricsScraped {
+		return Pass, fmt.Sprintf("runtime metrics exposed for scraping: %d metric families scraped", f.MetricsFamilies), ""
 	}
 	if f.MetricsExported {
 		return Pass, "runtime metrics exposed for scraping", ""
@@ -423,6 +444,12 @@ func ruleHeap(f *Facts) (Status, string, string) {
 
 func ruleGoroutines(f *Facts) (Status, string, string) {
 	if !f.GoroutinesKnown {
+		if f.WatchdogWarmingUp {
+			if f.WatchdogVerdictIn > 0 {
+				return Skip, "no leak watchdog verdict yet: warming up: verdict in " + f.WatchdogVerdictIn.Round(time.Second).String(), ""
+			}
+			return Skip, "no leak watchdog verdict yet: warming up, verdict due now", ""
+		}
 		return Skip, "no leak watchdog verdict", ""
 	}
 	ev := fmt.Sprintf("%d goroutines", f.Goroutines)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 const mib = 1 << 20
@@ -183,5 +184,29 @@ func TestWriteText(t *testing.T) {
 	}
 	if got := strings.Count(plain.String(), "\n"); got != len(res)+1 {
 		t.Errorf("got %d lines, want one per rule plus one fix line", got)
+	}
+}
+
+func TestMetricsScrapeAndWarmUp(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		f    Facts
+		id   string
+		st   Status
+		ev   string
+	}{
+		{"scraped", Facts{MetricsKnown: true, MetricsExported: true, MetricsScraped: true, MetricsFamilies: 87}, "metrics", Pass, "87 metric families scraped"},
+		{"500", Facts{MetricsKnown: true, MetricsExported: true, MetricsError: "GET /metrics: 500"}, "metrics", Fail, "scraping the metrics page failed: GET /metrics: 500"},
+		{"warming", Facts{WatchdogWarmingUp: true, WatchdogVerdictIn: 400*time.Second + 300*time.Millisecond}, "goroutines", Skip, "warming up: verdict in 6m40s"},
+		{"due", Facts{WatchdogWarmingUp: true}, "goroutines", Skip, "verdict due now"},
+		{"no watchdog", Facts{}, "goroutines", Skip, "no leak watchdog verdict"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, r := range Evaluate(tt.f) {
+				if r.ID == tt.id && (r.Status != tt.st || !strings.Contains(r.Evidence, tt.ev)) {
+					t.Errorf("%s: %v %q; want %v with %q", tt.id, r.Status, r.Evidence, tt.st, tt.ev)
+				}
+			}
+		})
 	}
 }

@@ -13,7 +13,17 @@
 //
 //   - [Local]: one cgroup read (a few /proc and /sys files); nothing changes.
 //   - [Vitals]: one or two GETs of /debug/vitals (the second, without
-//     credentials, tells whether the admin server requires them).
+//     credentials, tells whether the admin server requires them), and one
+//     scrape of /metrics when the service says it serves metrics (parsed
+//     with prometheus/common/expfmt; at most 64 MiB read).
+//
+// # Untrusted answers
+//
+// Targets are not trusted: URLs are printed without their password, and
+// every string a target sent (errors, notes, evidence) is cut at a few
+// hundred characters with control characters escaped, so a target cannot
+// flood the output or drive the operator's terminal. Credentials are never
+// sent after a redirect: redirects are not followed.
 //   - [Public]: about a dozen GETs of cheap debug paths and /metrics (never a CPU profile or
 //     a trace). A service that does serve pprof pays a goroutine profile and a
 //     heap profile for them.
@@ -30,6 +40,7 @@ import (
 	"time"
 
 	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/internal/adminclient"
 	"github.com/govitals/vitals/startup"
 )
 
@@ -48,7 +59,8 @@ const (
 // Target is one thing to audit.
 type Target struct {
 	// URL is the admin server's base URL (KindVitals), the public base URL
-	// (KindPublic), or empty (KindLocal).
+	// (KindPublic), or empty (KindLocal). In an [Audit] it is shown with
+	// any password replaced by "xxxxx".
 	URL  string `json:"url,omitempty"`
 	Kind Kind   `json:"kind"`
 }
@@ -87,7 +99,8 @@ func (a *Audit) finish(start time.Time) {
 }
 
 func failed(t Target, start time.Time, format string, args ...any) Audit {
-	a := Audit{Target: t, Error: fmt.Sprintf(format, args...)}
+	// Errors may quote what a target said: bounded and cleaned.
+	a := Audit{Target: t, Error: adminclient.CleanN(fmt.Sprintf(format, args...), 2*adminclient.MaxEcho)}
 	a.finish(start)
 	return a
 }
@@ -107,6 +120,7 @@ type config struct {
 	concurrency int
 	client      *http.Client
 	root        string
+	fetch       *adminclient.Client
 }
 
 // Defaults of [Run].
@@ -147,7 +161,8 @@ func WithConcurrency(n int) Option {
 
 // WithHTTPClient makes requests with client instead of a private one (for
 // TLS settings or a proxy). Its own timeout, if any, applies on top of
-// [WithTimeout].
+// [WithTimeout]. Redirects are never followed, whatever client's
+// CheckRedirect says.
 func WithHTTPClient(client *http.Client) Option {
 	return optionFunc(func(c *config) {
 		if client != nil {
@@ -169,17 +184,9 @@ func newConfig(opts []Option) *config {
 			o.apply(c)
 		}
 	}
-	if c.client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		// A handful of requests per target: no idle connections (and their
-		// goroutines) left behind.
-		tr.DisableKeepAlives = true
-		c.client = &http.Client{
-			Transport: tr,
-			// No redirects: a login page behind a redirect is not the endpoint.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
+	// No redirects: a login page behind a redirect is not the endpoint.
+	c.fetch = adminclient.New(adminclient.Credentials{Token: c.token, User: c.user, Password: c.pass, Basic: c.basic},
+		adminclient.WithHTTPClient(c.client))
 	return c
 }
 
@@ -319,7 +326,7 @@ func WriteText(w io.Writer, audits []Audit, color bool) error {
 		counts[a.Status]++
 		fmt.Fprintf(&b, "%s: %s\n", heading(a.Target), strings.ToUpper(a.Status.String()))
 		if a.Error != "" {
-			fmt.Fprintf(&b, "  error: %s\n", a.Error)
+			fmt.Fprintf(&b, "  error: %s\n", adminclient.CleanN(a.Error, 2*adminclient.MaxEcho))
 			continue
 		}
 		rs := a.Results
@@ -331,11 +338,18 @@ func WriteText(w io.Writer, audits []Audit, color bool) error {
 				}
 			}
 		}
-		if err := checklist.WriteText(&b, rs, color); err != nil {
+		// Evidence quotes facts a target reported; every string that came
+		// from elsewhere is cleaned of terminal escapes and bounded.
+		clean := make([]checklist.Result, len(rs))
+		for i, r := range rs {
+			r.Title, r.Evidence, r.Fix = adminclient.Clean(r.Title), adminclient.CleanN(r.Evidence, 2*adminclient.MaxEcho), adminclient.Clean(r.Fix)
+			clean[i] = r
+		}
+		if err := checklist.WriteText(&b, clean, color); err != nil {
 			return err
 		}
 		for _, n := range a.Notes {
-			fmt.Fprintf(&b, "note: %s\n", n)
+			fmt.Fprintf(&b, "note: %s\n", adminclient.CleanN(n, 2*adminclient.MaxEcho))
 		}
 	}
 	if len(audits) > 1 {
@@ -346,12 +360,14 @@ func WriteText(w io.Writer, audits []Audit, color bool) error {
 	return err
 }
 
+// heading names a target, its URL without a password.
 func heading(t Target) string {
+	u := adminclient.Clean(adminclient.Redact(t.URL))
 	switch t.Kind {
 	case KindLocal:
 		return "this machine (what a Go service started here would get)"
 	case KindPublic:
-		return t.URL + " (public port, probed from outside)"
+		return u + " (public port, probed from outside)"
 	}
-	return t.URL + " (vitals admin endpoint)"
+	return u + " (vitals admin endpoint)"
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/govitals/vitals/internal/adminclient"
 )
 
 // probe is one debug URL and a test of whether a body is the real thing.
@@ -81,12 +83,13 @@ func vitalsJSON(b []byte) bool {
 
 func (c *config) public(ctx context.Context, base string) Audit {
 	start := time.Now()
-	t := Target{URL: base, Kind: KindPublic}
+	t := Target{URL: adminclient.Redact(base), Kind: KindPublic}
 	u, err := parseBase(base)
 	if err != nil {
 		return failed(t, start, "%v", err)
 	}
 	root := strings.TrimRight(u.String(), "/")
+	shown := strings.TrimRight(u.Redacted(), "/")
 	// A path nothing serves shows what a catch-all page looks like; a probe
 	// answered with the same body is that page, not a debug endpoint.
 	ctrlCode, control, err := c.get(ctx, root+"/vitals-doctor-no-such-path-"+strconv.FormatInt(start.UnixNano(), 36), false)
@@ -100,9 +103,9 @@ func (c *config) public(ctx context.Context, base string) Audit {
 		code, body, err := c.get(ctx, root+p.path, false)
 		if err != nil {
 			if ctx.Err() != nil {
-				return failed(t, start, "doctor: probing %s: %v", root, err)
+				return failed(t, start, "doctor: probing %s: %v", shown, err)
 			}
-			a.Notes = append(a.Notes, fmt.Sprintf("%s: %v", p.path, err))
+			a.Notes = append(a.Notes, adminclient.Clean(fmt.Sprintf("%s: %v", p.path, err)))
 			continue
 		}
 		if code < 200 || code > 299 {

@@ -3,6 +3,7 @@ package doctor_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,10 @@ import (
 
 	"github.com/govitals/vitals/checklist"
 	"github.com/govitals/vitals/doctor"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	goldenfile "github.com/govitals/vitals/internal/golden"
 )
@@ -38,6 +43,17 @@ func serveFixture(t *testing.T, file string, auth bool) *httptest.Server {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
+	})
+	// A real client_golang metrics page behind the same credentials.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector())
+	metricsPage := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		if auth && r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		metricsPage.ServeHTTP(w, r)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -76,7 +92,7 @@ func TestVitalsFixtures(t *testing.T) {
 				"gomaxprocs": "pass", "gomemlimit": "pass", "gotraceback": "pass", "pprof": "pass", "metrics": "pass",
 				"trace": "pass", "finalizers": "pass", "throttling": "skip", "heap": "pass", "goroutines": "pass",
 			},
-			ev: map[string]string{"pprof": "with auth", "goroutines": "34 goroutines, steady state 31"},
+			ev: map[string]string{"pprof": "with auth", "goroutines": "34 goroutines, steady state 31", "metrics": "metric families scraped"},
 		},
 		{
 			file: "warn.json", auth: true, status: checklist.Warn,
@@ -293,5 +309,85 @@ func TestParseTargets(t *testing.T) {
 		if _, err := doctor.ParseTargets(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line 1") {
 			t.Errorf("ParseTargets(%q) error %v, want one naming line 1", bad, err)
 		}
+	}
+}
+
+// TestVitalsMetricsScrape: the metrics row scrapes /metrics with the
+// credentials; a page that answers 500 or does not parse fails it.
+func TestVitalsMetricsScrape(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "vitals", "pass.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		serve  func(w http.ResponseWriter)
+		status string
+		ev     string
+	}{
+		{"ok", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			io.WriteString(w, "# TYPE a counter\na 1\n# TYPE b gauge\nb 2\nc{x=\"y\"} 3\n")
+		}, "pass", "3 metric families scraped"},
+		{"500", func(w http.ResponseWriter) {
+			http.Error(w, "promexport: metric family go_gc_duration_seconds served by two gatherers", 500)
+		}, "fail", "status 500: promexport: metric family go_gc_duration_seconds"},
+		{"garbage", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			io.WriteString(w, "a 1\nthis is { not an exposition\n")
+		}, "fail", "does not parse"},
+		{"html", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html>login</html>")
+		}, "fail", "not a Prometheus exposition"},
+		{"empty", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		}, "fail", "no metric families"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var gotAuth string
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/vitals", func(w http.ResponseWriter, r *http.Request) { w.Write(body) })
+			mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+				gotAuth = r.Header.Get("Authorization")
+				tt.serve(w)
+			})
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			a := doctor.Vitals(context.Background(), srv.URL, doctor.WithToken(token))
+			if st := statuses(a.Results)["metrics"]; st != tt.status || !strings.Contains(evidence(a.Results, "metrics"), tt.ev) {
+				t.Errorf("metrics: %s %q; want %s with %q", st, evidence(a.Results, "metrics"), tt.status, tt.ev)
+			}
+			if gotAuth != "Bearer "+token {
+				t.Errorf("/metrics got Authorization %q, want the doctor's token", gotAuth)
+			}
+		})
+	}
+}
+
+// TestVitalsWarmUp: with no verdict yet, the goroutines row says when one
+// is due, from the watchdog's own verdict_in, its verdict_at, or the
+// server's uptime and the default settings; an older state without any of
+// them still parses.
+func TestVitalsWarmUp(t *testing.T) {
+	for _, tt := range []struct {
+		name, state, want string
+	}{
+		{"verdict_in", `"leak":{"samples":3,"current":10,"baseline":0,"warming_up":true,"verdict_in":400000000000}`, "warming up: verdict in 6m40s"},
+		{"verdict_at", `"time":"2026-12-01T10:00:00Z","leak":{"baseline":0,"warming_up":true,"verdict_at":"2026-12-01T10:01:30Z"}`, "warming up: verdict in 1m30s"},
+		{"uptime only", `"uptime_seconds":20,"leak":{"samples":2,"current":10,"baseline":0}`, "warming up: verdict in 6m40s"},
+		{"learnt", `"leak":{"samples":50,"current":10,"baseline":9}`, "10 goroutines, steady state 9"},
+		{"no watchdog", `"gomaxprocs":2`, "no leak watchdog verdict"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := doctor.ParseVitals([]byte(`{"state":{` + tt.state + `},"routes":[]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := checklist.Evaluate(a.Facts)
+			if ev := evidence(rs, "goroutines"); !strings.Contains(ev, tt.want) {
+				t.Errorf("goroutines evidence %q lacks %q", ev, tt.want)
+			}
+		})
 	}
 }

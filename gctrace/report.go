@@ -65,8 +65,19 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("scan statistics (gctrace=2): %d lines\n", s.ScanLines)
 	}
 	if rows := resample(s.Points, textRows); len(rows) > 0 {
-		p("\n%10s %8s %10s %10s %10s %9s\n", "time", "cycles", "live", "goal", "at start", "max STW")
+		// Several runs: each row says its run, and the rows stay in input
+		// order (each run's time counts from its own start).
+		runs := s.Restarts > 0
+		if runs {
+			p("\n%4s", "run")
+		} else {
+			p("\n")
+		}
+		p("%10s %8s %10s %10s %10s %9s\n", "time", "cycles", "live", "goal", "at start", "max STW")
 		for _, r := range rows {
+			if runs {
+				p("%4d", r.Run+1)
+			}
 			p("%10s %8d %10s %10s %10s %9s\n", fmtSeconds(r.At), r.Cycles, mib(r.HeapLive), mib(r.HeapGoal), mib(r.HeapStart), fmtDur(r.Pause))
 		}
 	}
@@ -79,8 +90,34 @@ func (s *Summary) WriteText(w io.Writer) error {
 	return b.Flush()
 }
 
-// resample merges points into at most n rows.
+// resample merges points into about n rows, in order, never merging two
+// runs into one row while there are at most n runs (each run gets rows in
+// proportion to its points, at least one).
 func resample(ps []Point, n int) []Point {
+	if len(ps) <= n {
+		return ps
+	}
+	var runs [][]Point
+	for i := 0; i < len(ps); {
+		j := i + 1
+		for j < len(ps) && ps[j].Run == ps[i].Run {
+			j++
+		}
+		runs = append(runs, ps[i:j])
+		i = j
+	}
+	if len(runs) == 1 || len(runs) > n {
+		return spread(ps, n)
+	}
+	out := make([]Point, 0, n+len(runs))
+	for _, r := range runs {
+		out = append(out, spread(r, max(1, n*len(r)/len(ps)))...)
+	}
+	return out
+}
+
+// spread merges ps into at most n rows of consecutive points.
+func spread(ps []Point, n int) []Point {
 	if len(ps) <= n {
 		return ps
 	}
@@ -89,12 +126,7 @@ func resample(ps []Point, n int) []Point {
 		lo, hi := i*len(ps)/n, (i+1)*len(ps)/n
 		r := ps[lo]
 		for _, q := range ps[lo+1 : hi] {
-			r.Cycles += q.Cycles
-			r.Forced += q.Forced
-			r.HeapStart = max(r.HeapStart, q.HeapStart)
-			r.HeapLive = max(r.HeapLive, q.HeapLive)
-			r.HeapGoal = max(r.HeapGoal, q.HeapGoal)
-			r.Pause = max(r.Pause, q.Pause)
+			r = mergePoint(r, q)
 		}
 		out = append(out, r)
 	}
@@ -182,6 +214,9 @@ type jsonPoint struct {
 	HeapLive  uint64  `json:"heap_live_bytes"`
 	HeapGoal  uint64  `json:"heap_goal_bytes"`
 	Pause     float64 `json:"pause_ms"`
+	// Run is the point's run (0 first); left out for the first run, so
+	// traces of one process keep their layout.
+	Run int `json:"run,omitempty"`
 }
 
 type jsonSummary struct {
@@ -262,7 +297,7 @@ func (s *Summary) MarshalJSON() ([]byte, error) {
 	j.ScanLines = s.ScanLines
 	j.Points = make([]jsonPoint, len(s.Points))
 	for i, p := range s.Points {
-		j.Points[i] = jsonPoint{p.At.Seconds(), p.Cycles, p.Forced, p.HeapStart, p.HeapLive, p.HeapGoal, ms(p.Pause)}
+		j.Points[i] = jsonPoint{p.At.Seconds(), p.Cycles, p.Forced, p.HeapStart, p.HeapLive, p.HeapGoal, ms(p.Pause), p.Run}
 	}
 	j.Hints = s.Hints
 	if j.Hints == nil {

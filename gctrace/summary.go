@@ -98,7 +98,13 @@ type Distribution struct {
 // Point is one or more consecutive cycles merged for plotting. The sizes and
 // Pause are maxima over the merged cycles.
 type Point struct {
-	// At is the time since program start of the first merged cycle.
+	// Run numbers the process or run the cycles belong to: 0 for the
+	// first, one more at each restart of the gc numbers ([Summary.Restarts]).
+	// Cycles of different runs are never merged into one point (unless
+	// there are more runs than [WithMaxPoints] allows points).
+	Run int
+	// At is the time since program start of the first merged cycle (each
+	// run counts from its own start).
 	At time.Duration
 	// Cycles is how many cycles were merged; Forced how many were forced.
 	Cycles, Forced int
@@ -128,6 +134,7 @@ type Summarizer struct {
 	stride      int // cycles per point
 	cur         Point
 	haveCycle   bool
+	run         int // current run: restarts so far
 }
 
 // NewSummarizer returns an empty Summarizer. It uses the [WithMemoryLimit]
@@ -173,6 +180,7 @@ func (z *Summarizer) Add(rec Record) {
 		s.ProcsMin = c.Procs
 	} else if c.Num <= s.LastCycle {
 		s.Restarts++
+		z.run++
 	} else if c.Num-s.LastCycle-1 < 1<<40 {
 		s.Missing += int64(c.Num - s.LastCycle - 1)
 	}
@@ -219,8 +227,13 @@ func (z *Summarizer) Add(rec Record) {
 
 func (z *Summarizer) addPoint(c *Cycle) {
 	p := &z.cur
+	if p.Cycles > 0 && p.Run != z.run {
+		// A new run: the point under way belongs to the last one.
+		z.appendPoint(*p)
+		*p = Point{}
+	}
 	if p.Cycles == 0 {
-		*p = Point{At: c.At}
+		*p = Point{Run: z.run, At: c.At}
 	}
 	p.Cycles++
 	if c.Forced {
@@ -233,32 +246,50 @@ func (z *Summarizer) addPoint(c *Cycle) {
 	if p.Cycles < z.stride {
 		return
 	}
-	z.points = append(z.points, *p)
+	z.appendPoint(*p)
 	z.cur = Point{}
-	if len(z.points) == z.cfg.maxPoints {
-		z.points = mergePairs(z.points)
+}
+
+func (z *Summarizer) appendPoint(p Point) {
+	z.points = append(z.points, p)
+	if len(z.points) >= z.cfg.maxPoints {
+		z.points = mergePairs(z.points, false)
+		if len(z.points) >= z.cfg.maxPoints*3/4 {
+			// Mostly one-point runs: merging within runs does not
+			// shrink the series, so bound it across them.
+			z.points = mergePairs(z.points, true)
+		}
 		z.stride *= 2
 	}
 }
 
-// mergePairs halves a series by merging neighbours, in place.
-func mergePairs(ps []Point) []Point {
+// mergePairs halves a series by merging neighbours, in place; neighbours
+// of different runs only when acrossRuns.
+func mergePairs(ps []Point, acrossRuns bool) []Point {
 	n := 0
-	for i := 0; i < len(ps); i += 2 {
+	for i := 0; i < len(ps); {
 		p := ps[i]
-		if i+1 < len(ps) {
-			q := ps[i+1]
-			p.Cycles += q.Cycles
-			p.Forced += q.Forced
-			p.HeapStart = max(p.HeapStart, q.HeapStart)
-			p.HeapLive = max(p.HeapLive, q.HeapLive)
-			p.HeapGoal = max(p.HeapGoal, q.HeapGoal)
-			p.Pause = max(p.Pause, q.Pause)
+		if i+1 < len(ps) && (acrossRuns || ps[i+1].Run == p.Run) {
+			p = mergePoint(p, ps[i+1])
+			i += 2
+		} else {
+			i++
 		}
 		ps[n] = p
 		n++
 	}
 	return ps[:n]
+}
+
+// mergePoint merges q, which follows p, into p.
+func mergePoint(p, q Point) Point {
+	p.Cycles += q.Cycles
+	p.Forced += q.Forced
+	p.HeapStart = max(p.HeapStart, q.HeapStart)
+	p.HeapLive = max(p.HeapLive, q.HeapLive)
+	p.HeapGoal = max(p.HeapGoal, q.HeapGoal)
+	p.Pause = max(p.Pause, q.Pause)
+	return p
 }
 
 // Summary returns the summary of the records added so far, with hints. It

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"strings"
 
 	"github.com/govitals/vitals/internal/demo"
 )
@@ -17,7 +20,8 @@ func init() {
 }
 
 // runDemo runs internal/demo until Ctrl-C or --duration. Exit code 0 when the
-// leak was caught, 1 when it was not, 2 for usage errors.
+// leak was caught, 1 when it was not, 2 when it could not run, 64 for usage
+// errors.
 func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -31,14 +35,16 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: vitals demo [--duration d] [--once] [--leak-after d] [--leak-rate n] [--admin addr]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
 	}
-	if fs.NArg() > 0 {
+	if len(pos) > 0 {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	cfg.Color = colorTerminal(stdout)
+	cfg.Vitals = selfCommand()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	err := demo.Run(ctx, stdout, cfg)
@@ -48,7 +54,28 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return 1
 	case err != nil:
 		fmt.Fprintln(stderr, "vitals demo:", err)
-		return 2
+		return exitFail
 	}
 	return 0
+}
+
+// selfCommand is how the user can run this binary again: "vitals" when that
+// name on $PATH is this binary, "go run github.com/govitals/vitals/cmd/vitals"
+// when this is a go run build (a binary in a temporary go-build directory),
+// else this binary's path.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "vitals"
+	}
+	exe, _ = filepath.EvalSymlinks(exe)
+	if onPath, err := exec.LookPath("vitals"); err == nil {
+		if p, err := filepath.EvalSymlinks(onPath); err == nil && p == exe {
+			return "vitals"
+		}
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run github.com/govitals/vitals/cmd/vitals"
+	}
+	return exe
 }

@@ -34,7 +34,7 @@ func TestDemo(t *testing.T) {
 
 func TestDemoBadArgs(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run([]string{"demo", "extra"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage: vitals demo") {
+	if code := run([]string{"demo", "extra"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "usage: vitals demo") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"os/signal"
 	"strings"
 
-	"github.com/govitals/vitals/admin"
 	"github.com/govitals/vitals/doctor"
+	"github.com/govitals/vitals/internal/adminclient"
 )
 
 func init() {
@@ -24,14 +24,14 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // runDoctor audits this machine (no target), services' admin endpoints
 // (URL arguments, -f) and public ports (--public) with package doctor.
-// Exit code: 0 all pass, 1 warnings, 2 failures or unreachable targets (and
-// usage errors).
+// Exit code: 0 all pass, 1 warnings, 2 failures or unreachable targets,
+// 64 usage errors.
 func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the audits as JSON (see doctor.Output)")
 	root := fs.String("root", "", "this machine only: read /proc and /sys below this directory (a captured tree) instead of /")
-	token := fs.String("token", "", "bearer token for the admin endpoints (default $"+admin.TokenEnv+")")
+	token := fs.String("token", "", "bearer token for the admin endpoints (default $"+adminclient.TokenEnv+")")
 	user := fs.String("user", "", "basic auth for the admin endpoints, as user:password")
 	timeout := fs.Duration("timeout", doctor.DefaultTimeout, "time allowed for each target")
 	parallel := fs.Int("parallel", doctor.DefaultConcurrency, "targets audited at once")
@@ -43,19 +43,13 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: vitals doctor [--json] [--root dir]          audit this machine")
 		fmt.Fprintln(stderr, "       vitals doctor [flags] URL... [-f targets.txt] audit services through their vitals admin endpoint")
 		fmt.Fprintln(stderr, "       vitals doctor --public URL [flags]            probe a public port from outside")
-		fmt.Fprintln(stderr, "exit code: 0 all pass, 1 warnings, 2 failures")
+		fmt.Fprintln(stderr, "exit code: 0 all pass, 1 warnings, 2 failures or unreachable targets, 64 usage error")
+		fmt.Fprintln(stderr, "\nflags:")
 		fs.PrintDefaults()
 	}
-	var urls []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		urls = append(urls, fs.Arg(0))
-		args = fs.Args()[1:]
+	urls, code, done := parseFlags(fs, args)
+	if done {
+		return code
 	}
 
 	var targets []doctor.Target
@@ -69,24 +63,35 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		f, err := os.Open(*file)
 		if err != nil {
 			fmt.Fprintln(stderr, "vitals doctor:", err)
-			return 2
+			return exitUsage
 		}
 		ts, err := doctor.ParseTargets(f)
 		f.Close()
 		if err != nil {
 			fmt.Fprintln(stderr, "vitals doctor:", err)
-			return 2
+			return exitUsage
 		}
 		if len(ts) == 0 {
 			fmt.Fprintf(stderr, "vitals doctor: %s lists no targets\n", *file)
-			return 2
+			return exitUsage
 		}
 		targets = append(targets, ts...)
 	}
 	if *root != "" && len(targets) > 0 {
 		fmt.Fprintln(stderr, "vitals doctor: --root applies to this machine only, not to URLs")
 		fs.Usage()
-		return 2
+		return exitUsage
+	}
+	if *root != "" {
+		// A root that is not there would read as "no cgroup" and pass.
+		st, err := os.Stat(*root)
+		if err == nil && !st.IsDir() {
+			err = fmt.Errorf("%s: not a directory", *root)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "vitals doctor: --root: %v\n", err)
+			return exitUsage
+		}
 	}
 	useColor := false
 	switch *color {
@@ -97,23 +102,19 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		useColor = colorTerminal(stdout)
 	default:
 		fmt.Fprintf(stderr, "vitals doctor: --color %q: want auto, always or never\n", *color)
-		return 2
+		return exitUsage
 	}
 	opts := []doctor.Option{doctor.WithTimeout(*timeout), doctor.WithConcurrency(*parallel), doctor.WithRoot(*root)}
-	tok := *token
-	if tok == "" {
-		tok = os.Getenv(admin.TokenEnv)
+	creds, err := adminclient.FromFlags(*token, *user, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "vitals doctor:", err)
+		return exitUsage
 	}
-	if tok != "" {
-		opts = append(opts, doctor.WithToken(tok))
+	if creds.Token != "" {
+		opts = append(opts, doctor.WithToken(creds.Token))
 	}
-	if *user != "" {
-		u, p, ok := strings.Cut(*user, ":")
-		if !ok {
-			fmt.Fprintln(stderr, "vitals doctor: --user wants user:password")
-			return 2
-		}
-		opts = append(opts, doctor.WithBasicAuth(u, p))
+	if creds.Basic {
+		opts = append(opts, doctor.WithBasicAuth(creds.User, creds.Password))
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -127,20 +128,26 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		if err := doctor.WriteJSON(stdout, audits); err != nil {
 			fmt.Fprintln(stderr, "vitals doctor:", err)
-			return 2
+			return exitFail
 		}
 		return doctor.ExitCode(audits)
 	}
 	if len(targets) == 0 && audits[0].Report != nil {
-		if err := audits[0].Report.WriteText(stdout); err != nil {
+		// The report quotes paths and warnings read below --root, which
+		// may be a tree someone else made: no raw control characters.
+		var b strings.Builder
+		if err := audits[0].Report.WriteText(&b); err != nil {
 			fmt.Fprintln(stderr, "vitals doctor:", err)
-			return 2
+			return exitFail
+		}
+		for line := range strings.Lines(b.String()) {
+			fmt.Fprintln(stdout, adminclient.CleanN(strings.TrimSuffix(line, "\n"), 0))
 		}
 		fmt.Fprintln(stdout)
 	}
 	if err := doctor.WriteText(stdout, audits, useColor); err != nil {
 		fmt.Fprintln(stderr, "vitals doctor:", err)
-		return 2
+		return exitFail
 	}
 	return doctor.ExitCode(audits)
 }

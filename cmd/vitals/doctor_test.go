@@ -118,8 +118,8 @@ func TestDoctorBadArgs(t *testing.T) {
 		{[]string{"doctor", "-f", filepath.Join(t.TempDir(), "none.txt")}, "no such file"},
 	} {
 		var out, errb bytes.Buffer
-		if code := run(tt.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), tt.want) {
-			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tt.args, code, errb.String(), tt.want)
+		if code := run(tt.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 64 and %q", tt.args, code, errb.String(), tt.want)
 		}
 	}
 }

@@ -54,30 +54,20 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 		args, command = args[:i], args[i+1:]
 		if len(command) == 0 {
 			fmt.Fprintln(stderr, "vitals gctrace: no command after --")
-			return 2
+			return exitUsage
 		}
 	}
 	// Flags may come before or after the file name.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, code, done := parseFlags(fs, args)
+	if done {
+		return code
 	}
 	var opts []gctrace.Option
 	if *memlimit != "" {
 		n, err := gctrace.ParseMemoryLimit(*memlimit)
 		if err != nil {
 			fmt.Fprintf(stderr, "vitals gctrace: --memlimit: %v\n", err)
-			return 2
+			return exitUsage
 		}
 		opts = append(opts, gctrace.WithMemoryLimit(n))
 	}
@@ -86,12 +76,12 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 	if command != nil {
 		if len(files) > 0 {
 			fmt.Fprintf(stderr, "vitals gctrace: unexpected %q before --\n", files[0])
-			return 2
+			return exitUsage
 		}
 		dst = stderr
 	} else if len(files) > 1 {
 		fmt.Fprintln(stderr, "vitals gctrace: want at most one file")
-		return 2
+		return exitUsage
 	}
 	if *out != "" {
 		f, err := os.Create(*out)
@@ -112,19 +102,18 @@ func runGCTrace(args []string, stdout, stderr io.Writer) int {
 		}))
 	}
 
-	var (
-		s    *gctrace.Summary
-		code int
-	)
+	var s *gctrace.Summary
 	if command != nil {
 		s, code = runUnderTrace(command, stdout, stderr, opts)
 		if s == nil {
 			return code
 		}
 	} else {
-		in := io.Reader(os.Stdin)
+		var in io.Reader
 		name := "standard input"
-		if len(files) == 1 && files[0] != "-" {
+		if len(files) == 0 || files[0] == "-" {
+			in = openStdin("gctrace", "gctrace output (GODEBUG=gctrace=1 standard error)", stderr)
+		} else {
 			name = files[0]
 			f, err := os.Open(name)
 			if err != nil {

@@ -85,11 +85,11 @@ func TestGCTraceUsageErrors(t *testing.T) {
 		wantErr  string
 	}{
 		{"missing file", []string{"gctrace", filepath.Join(t.TempDir(), "none.txt")}, 1, "no such file"},
-		{"two files", []string{"gctrace", "a", "b"}, 2, "at most one file"},
-		{"bad memlimit", []string{"gctrace", "--memlimit", "lots", "x"}, 2, "--memlimit"},
-		{"no command", []string{"gctrace", "--"}, 2, "no command"},
-		{"file and command", []string{"gctrace", "x.txt", "--", "true"}, 2, "unexpected"},
-		{"unknown flag", []string{"gctrace", "--nope"}, 2, "flag provided but not defined"},
+		{"two files", []string{"gctrace", "a", "b"}, exitUsage, "at most one file"},
+		{"bad memlimit", []string{"gctrace", "--memlimit", "lots", "x"}, exitUsage, "--memlimit"},
+		{"no command", []string{"gctrace", "--"}, exitUsage, "no command"},
+		{"file and command", []string{"gctrace", "x.txt", "--", "true"}, exitUsage, "unexpected"},
+		{"unknown flag", []string{"gctrace", "--nope"}, exitUsage, "flag provided but not defined"},
 		{"bad plot path", []string{"gctrace", "--svg", filepath.Join(t.TempDir(), "no", "dir.svg"), filepath.Join(gctraceCorpus, "alloc.txt")}, 1, "no such file"},
 		{"command not found", []string{"gctrace", "--", filepath.Join(t.TempDir(), "missing")}, 127, "start"},
 	}
@@ -193,5 +193,35 @@ func TestGCTraceRecords(t *testing.T) {
 	}
 	if kinds["gc"] != 41 || kinds["scav"] == 0 || len(kinds) != 2 {
 		t.Errorf("record kinds %v, want 41 gc and some scav", kinds)
+	}
+}
+
+// TestGCTraceSeveralRuns: a log holding several runs gets a table with a
+// run column in input order and a plot with one line per run.
+func TestGCTraceSeveralRuns(t *testing.T) {
+	dir := t.TempDir()
+	var all []byte
+	for _, name := range []string{"alloc", "leak"} {
+		b, err := os.ReadFile(filepath.Join(gctraceCorpus, name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	in := filepath.Join(dir, "two-runs.txt")
+	if err := os.WriteFile(in, all, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svg := filepath.Join(dir, "gc.svg")
+	var out, errb bytes.Buffer
+	if code := run([]string{"gctrace", "--svg", svg, in}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), " run      time") || !strings.Contains(out.String(), "several-processes") {
+		t.Errorf("no run column or hint:\n%s", out.String())
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil || !strings.Contains(string(b), "in 2 runs (one line each)") {
+		t.Errorf("SVG: %v, title lacks the runs", err)
 	}
 }

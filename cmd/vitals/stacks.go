@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govitals/vitals/internal/adminclient"
 	"github.com/govitals/vitals/stacks"
 )
 
@@ -25,9 +26,14 @@ const stacksUsage = `usage: vitals stacks [flags] [FILE|-|URL]
 
 Reads a goroutine dump (runtime.Stack, /debug/pprof/goroutine?debug=0/1/2,
 a panic or SIGQUIT output, or a log holding one), groups goroutines with the
-same stack and prints the groups, largest first. A URL is fetched with
-?debug=2. With --diff, prints the groups that appeared, grew, shrank or
-vanished between two dumps.
+same stack and prints the groups, largest first. With --diff, prints the
+groups that appeared, grew, shrank or vanished between two dumps.
+
+A URL is fetched with ?debug=2; an admin server's base URL
+(http://127.0.0.1:6060) means its /debug/pprof/goroutine?debug=2. The
+credentials are doctor's: --token, --user or $VITALS_ADMIN_TOKEN, sent only
+to the URL's own origin (a redirect elsewhere gets none). A 429 is waited
+out once when its Retry-After is short; any answer but 200 is an error.
 
 flags:
 `
@@ -45,7 +51,7 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	byLabels := fs.String("by-labels", "", "split groups by pprof labels: comma-separated `KEYS`, or * for the whole label set")
 	full := fs.Bool("full-paths", false, "do not trim GOROOT and module cache from paths")
 	color := fs.String("color", "auto", "color: auto (only on a terminal), always, never")
-	token := fs.String("token", "", "bearer `TOKEN` for a URL")
+	token := fs.String("token", "", "bearer `TOKEN` for a URL (default $"+adminclient.TokenEnv+")")
 	user := fs.String("user", "", "basic auth `USER:PASS` for a URL")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout for fetching a URL")
 	fs.Usage = func() {
@@ -53,19 +59,9 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	// Flags may follow the positional arguments.
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
 	}
 	var opts []stacks.GroupOption
 	switch *similar {
@@ -77,7 +73,7 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, stacks.IgnoreLines)
 	default:
 		fmt.Fprintf(stderr, "vitals stacks: --similar %q: want exact, args or lines\n", *similar)
-		return 2
+		return exitUsage
 	}
 	if *merge {
 		opts = append(opts, stacks.MergeStates())
@@ -90,7 +86,7 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		var err error
 		if re, err = regexp.Compile(*match); err != nil {
 			fmt.Fprintf(stderr, "vitals stacks: --match: %v\n", err)
-			return 2
+			return exitUsage
 		}
 	}
 	var ropts []stacks.RenderOption
@@ -105,9 +101,14 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	case "never":
 	default:
 		fmt.Fprintf(stderr, "vitals stacks: --color %q: want auto, always or never\n", *color)
-		return 2
+		return exitUsage
 	}
-	src := source{token: *token, user: *user, timeout: *timeout}
+	creds, err := adminclient.FromFlags(*token, *user, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "vitals stacks: %v\n", err)
+		return exitUsage
+	}
+	src := source{client: adminclient.New(creds, adminclient.FollowRedirects()), timeout: *timeout, stderr: stderr}
 	keep := func(gs []*stacks.Group) []*stacks.Group {
 		out := gs[:0:0]
 		for _, g := range gs {
@@ -121,7 +122,7 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	if *diff {
 		if len(pos) != 2 {
 			fmt.Fprintln(stderr, "vitals stacks: --diff needs two dumps: OLD NEW")
-			return 2
+			return exitUsage
 		}
 		old, ost, err := src.group(pos[0], opts)
 		if err != nil {
@@ -156,7 +157,7 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 		name = pos[0]
 	default:
 		fmt.Fprintln(stderr, "vitals stacks: one dump at a time (or --diff OLD NEW)")
-		return 2
+		return exitUsage
 	}
 	groups, st, err := src.group(name, opts)
 	if err != nil {
@@ -267,10 +268,12 @@ func groupMatches(g *stacks.Group, re *regexp.Regexp) bool {
 	return g.CreatedBy != nil && re.MatchString(g.CreatedBy.Func)
 }
 
-// source opens dumps: a file, "-" for stdin, or an http(s) URL.
+// source opens dumps: a file, "-" for stdin, or an http(s) URL fetched
+// through the shared admin client.
 type source struct {
-	token, user string
-	timeout     time.Duration
+	client  *adminclient.Client
+	timeout time.Duration
+	stderr  io.Writer
 }
 
 // group streams the dump named by name into groups, with what the parser
@@ -286,7 +289,7 @@ func (s source) group(name string, opts []stacks.GroupOption) ([]*stacks.Group, 
 
 func (s source) open(name string) (io.Reader, func(), error) {
 	if name == "-" {
-		return os.Stdin, func() {}, nil
+		return openStdin("stacks", "a goroutine dump", s.stderr), func() {}, nil
 	}
 	if !strings.HasPrefix(name, "http://") && !strings.HasPrefix(name, "https://") {
 		f, err := os.Open(name)
@@ -295,38 +298,40 @@ func (s source) open(name string) (io.Reader, func(), error) {
 		}
 		return f, func() { f.Close() }, nil
 	}
-	u, err := url.Parse(name)
+	u, err := dumpURL(name)
 	if err != nil {
 		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	resp, err := s.client.Get(ctx, u, true)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return resp.Body, func() { resp.Body.Close(); cancel() }, nil
+}
+
+// dumpURL turns what the user gave into the URL of a goroutine dump: an
+// admin base URL ("http://host:6060", "…/debug/pprof/", "…/debug/vitals") gets
+// /debug/pprof/goroutine, and any URL without a debug parameter ?debug=2.
+func dumpURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("bad URL %q: %w", adminclient.Redact(raw), errors.Unwrap(err))
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("bad URL %q: no host", u.Redacted())
+	}
+	switch strings.TrimRight(u.Path, "/") {
+	case "":
+		u.Path = "/debug/pprof/goroutine"
+	case "/debug/pprof", "/debug/vitals":
+		u.Path = "/debug/pprof/goroutine"
 	}
 	q := u.Query()
 	if q.Get("debug") == "" {
 		q.Set("debug", "2")
 		u.RawQuery = q.Encode()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
-	if s.user != "" {
-		user, pass, _ := strings.Cut(s.user, ":")
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		resp.Body.Close()
-		cancel()
-		return nil, nil, fmt.Errorf("GET %s: %s: %s", u.Redacted(), resp.Status, strings.TrimSpace(string(b)))
-	}
-	return resp.Body, func() { resp.Body.Close(); cancel() }, nil
+	return u.String(), nil
 }

@@ -48,10 +48,10 @@ func TestStacksCommand(t *testing.T) {
 		{name: "match label", args: []string{"--by-labels", "*", "--match", "^acme$", fixtures + "matrix/go1.27.3_mod1.27_stack.txt"}, want: []string{"labels {job: sync, tenant: acme}"}, wantNot: []string{"users.list_all"}},
 		{name: "not a dump", args: []string{fixtures + "README.md"}, code: 1, wantErr: "no goroutine dump found"},
 		{name: "missing file", args: []string{"/nonexistent/dump"}, code: 1, wantErr: "no such file"},
-		{name: "bad similar", args: []string{"--similar", "fuzzy", dump}, code: 2, wantErr: "want exact, args or lines"},
-		{name: "bad regexp", args: []string{"--match", "(", dump}, code: 2, wantErr: "--match"},
-		{name: "diff needs two", args: []string{"--diff", dump}, code: 2, wantErr: "two dumps"},
-		{name: "two without diff", args: []string{dump, dump}, code: 2, wantErr: "one dump at a time"},
+		{name: "bad similar", args: []string{"--similar", "fuzzy", dump}, code: exitUsage, wantErr: "want exact, args or lines"},
+		{name: "bad regexp", args: []string{"--match", "(", dump}, code: exitUsage, wantErr: "--match"},
+		{name: "diff needs two", args: []string{"--diff", dump}, code: exitUsage, wantErr: "two dumps"},
+		{name: "two without diff", args: []string{dump, dump}, code: exitUsage, wantErr: "one dump at a time"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,9 +75,12 @@ func Write(w io.Writer, s *gctrace.Summary, f Format) error {
 	if err != nil {
 		return err
 	}
-	// Both panels share the time axis.
-	lo := s.Points[0].At.Seconds()
-	hi := s.Points[len(s.Points)-1].At.Seconds()
+	// Both panels share the time axis. With several runs each counts from
+	// its own start, so the axis spans them all.
+	lo, hi := s.Points[0].At.Seconds(), s.Points[0].At.Seconds()
+	for _, pt := range s.Points {
+		lo, hi = min(lo, pt.At.Seconds()), max(hi, pt.At.Seconds())
+	}
 	if hi <= lo {
 		hi = lo + 1e-3
 	}
@@ -107,9 +110,28 @@ func Write(w io.Writer, s *gctrace.Summary, f Format) error {
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
+// Runs splits s.Points into its runs (processes, or runs of one program,
+// told apart by the gc numbers starting over), in input order. A trace of
+// one process is one run.
+func Runs(s *gctrace.Summary) [][]gctrace.Point {
+	var out [][]gctrace.Point
+	for i := 0; i < len(s.Points); {
+		j := i + 1
+		for j < len(s.Points) && s.Points[j].Run == s.Points[i].Run {
+			j++
+		}
+		out = append(out, s.Points[i:j])
+		i = j
+	}
+	return out
+}
+
 func heapPlot(s *gctrace.Summary) (*gplot.Plot, error) {
 	p := gplot.New()
 	p.Title.Text = fmt.Sprintf("heap: %d GC cycles, GC CPU %d%%", s.Cycles, s.GCCPUPercent)
+	if s.Restarts > 0 {
+		p.Title.Text = fmt.Sprintf("heap: %d GC cycles in %d runs (one line each)", s.Cycles, s.Restarts+1)
+	}
 	p.Y.Label.Text = "MiB"
 	p.Y.Min = 0
 	p.Legend.Top = true
@@ -125,22 +147,29 @@ func heapPlot(s *gctrace.Summary) (*gplot.Plot, error) {
 		{"heap goal", colGoal, true, func(p gctrace.Point) uint64 { return p.HeapGoal }},
 		{"live heap", colLive, false, func(p gctrace.Point) uint64 { return p.HeapLive }},
 	}
+	runs := Runs(s)
 	for _, sr := range series {
-		xys := make(plotter.XYs, len(s.Points))
-		for i, pt := range s.Points {
-			xys[i].X, xys[i].Y = pt.At.Seconds(), mib(sr.value(pt))
+		// One line per run: joining the last cycle of one process to the
+		// first of the next would draw a zigzag that no heap ever made.
+		for i, run := range runs {
+			xys := make(plotter.XYs, len(run))
+			for j, pt := range run {
+				xys[j].X, xys[j].Y = pt.At.Seconds(), mib(sr.value(pt))
+			}
+			l, err := plotter.NewLine(xys)
+			if err != nil {
+				return nil, fmt.Errorf("gctrace/plot: %s: %w", sr.name, err)
+			}
+			l.Color = sr.col
+			l.Width = vg.Points(1.5)
+			if sr.dash {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			p.Add(l)
+			if i == 0 {
+				p.Legend.Add(sr.name, l)
+			}
 		}
-		l, err := plotter.NewLine(xys)
-		if err != nil {
-			return nil, fmt.Errorf("gctrace/plot: %s: %w", sr.name, err)
-		}
-		l.Color = sr.col
-		l.Width = vg.Points(1.5)
-		if sr.dash {
-			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-		}
-		p.Add(l)
-		p.Legend.Add(sr.name, l)
 	}
 	// Headroom above the data for the legend.
 	top := mib(uint64(s.MemoryLimit))
@@ -150,7 +179,10 @@ func heapPlot(s *gctrace.Summary) (*gplot.Plot, error) {
 	p.Y.Max = max(top*1.45, 1)
 	if s.MemoryLimit > 0 {
 		lim := mib(uint64(s.MemoryLimit))
-		first, last := s.Points[0].At.Seconds(), s.Points[len(s.Points)-1].At.Seconds()
+		first, last := s.Points[0].At.Seconds(), s.Points[0].At.Seconds()
+		for _, pt := range s.Points {
+			first, last = min(first, pt.At.Seconds()), max(last, pt.At.Seconds())
+		}
 		l, err := plotter.NewLine(plotter.XYs{{X: first, Y: lim}, {X: last, Y: lim}})
 		if err != nil {
 			return nil, fmt.Errorf("gctrace/plot: memory limit: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"image/png"
 	"io"
 	"os"
@@ -97,5 +98,42 @@ func TestFormatOf(t *testing.T) {
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("FormatOf(%q) = %q, %v", tt.name, got, err)
 		}
+	}
+}
+
+// TestSeveralRunsOneLineEach draws three real captures that follow one
+// another in one input (the gc numbers start over twice): each heap series
+// is drawn as one line per run, never joined across a restart, and the
+// time axis spans every run.
+func TestSeveralRunsOneLineEach(t *testing.T) {
+	var in bytes.Buffer
+	for _, name := range []string{"alloc", "leak", "memlimit"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Write(b)
+	}
+	s, err := gctrace.Summarize(&in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := Runs(s)
+	if len(runs) != 3 {
+		t.Fatalf("%d runs, want 3", len(runs))
+	}
+	one := summary(t, "alloc", 0)
+	live := func(s *gctrace.Summary) int {
+		var buf bytes.Buffer
+		if err := Write(&buf, s, SVG); err != nil {
+			t.Fatal(err)
+		}
+		r, g, b, _ := colLive.RGBA()
+		stroke := fmt.Sprintf("stroke:#%02X%02X%02X", r>>8, g>>8, b>>8)
+		return strings.Count(buf.String(), stroke)
+	}
+	// The legend's sample line is drawn once in both.
+	if n1, n3 := live(one), live(s); n3-n1 != 2 {
+		t.Errorf("live heap strokes: %d for one run, %d for three; want two more lines", n1, n3)
 	}
 }

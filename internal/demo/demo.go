@@ -41,6 +41,10 @@ type Config struct {
 	AdminAddr string
 	// Color colors the doctor table.
 	Color bool
+	// Vitals is the command that runs the vitals CLI here, printed in the
+	// doctor command line to try (default "vitals"; `vitals demo` passes
+	// one that works, e.g. "go run github.com/govitals/vitals/cmd/vitals").
+	Vitals string
 }
 
 // ErrNotCaught is returned when the demo ended before the watchdog reported
@@ -137,7 +141,11 @@ func Run(ctx context.Context, out io.Writer, cfg Config) error {
 	fmt.Fprintf(out, "  token      %s\n", token)
 	fmt.Fprintf(out, "  dashboard  %s\n", dash)
 	fmt.Fprintf(out, "  try        curl -H 'Authorization: Bearer %s' '%s/debug/vitals/goroutines'\n", token, adminURL)
-	fmt.Fprintf(out, "             vitals doctor --token %s %s --public %s\n\n", token, adminURL, publicURL)
+	self := cfg.Vitals
+	if self == "" {
+		self = "vitals"
+	}
+	fmt.Fprintf(out, "             %s doctor --token %s %s --public %s\n\n", self, token, adminURL, publicURL)
 
 	var wg sync.WaitGroup
 	loadCtx, stopLoad := context.WithCancel(ctx)
