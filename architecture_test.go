@@ -31,6 +31,7 @@ var allowedImports = map[string][]string{
 	"dashboard":                   {"metrics"},
 	"doctor":                      {"checklist", "startup", "cgroup"},
 	"gctrace":                     {},
+	"procscan":                    {"cgroup", "checklist", "doctor"},
 	"gctrace/plot":                {"gctrace"},
 	"deploy/prometheus":           {},
 	"internal/cgrouptest":         {},
