@@ -16,12 +16,8 @@ import (
 // vitalsAdmins asks each target's /debug/vitals once without credentials:
 // a 401 with a Bearer or Basic challenge is a vitals admin server that
 // requires auth (vitals' admin answers every path that way).
-func vitalsAdmins(ctx context.Context, targets []doctor.Target, c *config) []bool {
+func vitalsAdmins(ctx context.Context, client *http.Client, targets []doctor.Target, c *config) []bool {
 	out := make([]bool, len(targets))
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DisableKeepAlives = true
-	client := &http.Client{Transport: tr, Timeout: c.timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	sem := make(chan struct{}, c.concurrency)
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -30,6 +26,8 @@ func vitalsAdmins(ctx context.Context, targets []doctor.Target, c *config) []boo
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(ctx, c.timeout)
+			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"/debug/vitals", nil)
 			if err != nil {
 				return

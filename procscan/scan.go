@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,10 +190,11 @@ type scanner struct {
 	pageSize uint64
 	selfNet  string
 
-	mu   sync.Mutex
-	bins map[binKey]*binInfo
-	nets map[string]map[uint64]socket // network namespace -> listening sockets
-	rep  *Report
+	mu      sync.Mutex
+	bins    map[binKey]*binInfo
+	cgroups map[string]*cgroupInfo
+	nets    map[string]map[uint64]socket // network namespace -> listening sockets
+	rep     *Report
 }
 
 // Scan finds the Go processes on this machine and audits each. It never
@@ -208,7 +210,7 @@ func Scan(ctx context.Context, opts ...Option) *Report {
 		}
 	}
 	rep := &Report{Schema: JSONSchema, Processes: []Process{}}
-	s := &scanner{c: c, pageSize: uint64(os.Getpagesize()), bins: map[binKey]*binInfo{}, nets: map[string]map[uint64]socket{}, rep: rep}
+	s := &scanner{c: c, pageSize: uint64(os.Getpagesize()), bins: map[binKey]*binInfo{}, cgroups: map[string]*cgroupInfo{}, nets: map[string]map[uint64]socket{}, rep: rep}
 	if b, err := os.ReadFile("/proc/uptime"); err != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("procscan: %v: uptimes unknown", err))
 	} else if s.bootSecs, err = parseUptime(b); err != nil {
@@ -382,13 +384,14 @@ func (s *scanner) process(pid int) (p *Process) {
 		}
 	}
 
-	p.Cgroup = cgroup.Read(cgroup.WithProcess(pid))
-	if r, err := cgroup.NewStatReader(cgroup.WithProcess(pid)); err == nil {
-		var st cgroup.Stats
-		if r.Read(&st) == nil && st.HaveCPU && p.Cgroup.CPU.Limited {
-			p.Facts.ThrottleKnown, p.Facts.Periods, p.Facts.ThrottledPeriods = true, st.Periods, st.ThrottledPeriods
-		}
-		_ = r.Close()
+	cg := s.cgroup(pid, dir)
+	p.Cgroup = cg.limits
+	p.Cgroup.Warnings = slices.Clone(cg.limits.Warnings)
+	if n, err := affinity(pid); err == nil && n > 0 {
+		p.Cgroup.CPU.Affinity = n
+	}
+	if cg.stats.HaveCPU && p.Cgroup.CPU.Limited {
+		p.Facts.ThrottleKnown, p.Facts.Periods, p.Facts.ThrottledPeriods = true, cg.stats.Periods, cg.stats.ThrottledPeriods
 	}
 	p.Settings = predict(p.GoVersion, p.DefaultGODEBUG, p.Env, p.Cgroup, p.Vitals)
 	s.listeners(p, dir)
@@ -396,6 +399,38 @@ func (s *scanner) process(pid int) (p *Process) {
 }
 
 var errNotGo = errors.New("not a Go binary")
+
+// cgroupInfo is what one cgroup's files said.
+type cgroupInfo struct {
+	once   sync.Once
+	limits cgroup.Limits
+	stats  cgroup.Stats
+}
+
+// cgroup reads the limits and CFS counters of pid's cgroup, once per
+// distinct /proc/PID/cgroup content: processes in the same groups share
+// the answer (all but the affinity, which is per process).
+func (s *scanner) cgroup(pid int, dir string) *cgroupInfo {
+	key, err := os.ReadFile(dir + "/cgroup")
+	if err != nil {
+		key = []byte("pid " + strconv.Itoa(pid)) // cgroup.Read says why
+	}
+	s.mu.Lock()
+	cg, ok := s.cgroups[string(key)]
+	if !ok {
+		cg = &cgroupInfo{}
+		s.cgroups[string(key)] = cg
+	}
+	s.mu.Unlock()
+	cg.once.Do(func() {
+		cg.limits = cgroup.Read(cgroup.WithProcess(pid))
+		if r, err := cgroup.NewStatReader(cgroup.WithProcess(pid)); err == nil {
+			_ = r.Read(&cg.stats)
+			_ = r.Close()
+		}
+	})
+	return cg
+}
 
 // binary reads the build information of the binary at exe once per file.
 func (s *scanner) binary(exe string) *binInfo {
@@ -538,8 +573,15 @@ func (s *scanner) probe(ctx context.Context, procs []*Process) {
 	if len(targets) == 0 {
 		return
 	}
-	audits := doctor.Run(ctx, targets, doctor.WithTimeout(s.c.timeout), doctor.WithConcurrency(s.c.concurrency))
-	admins := vitalsAdmins(ctx, targets, s.c)
+	// One kept-alive connection per port carries its fifteen requests;
+	// the idle ones are closed before returning, so no goroutine stays.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 1
+	client := &http.Client{Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer tr.CloseIdleConnections()
+	audits := doctor.Run(ctx, targets, doctor.WithTimeout(s.c.timeout), doctor.WithConcurrency(s.c.concurrency), doctor.WithHTTPClient(client))
+	admins := vitalsAdmins(ctx, client, targets, s.c)
 	for k, a := range audits {
 		l := &procs[refs[k].p].Listeners[refs[k].l]
 		if a.Error != "" {
