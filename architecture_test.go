@@ -32,6 +32,7 @@ var allowedImports = map[string][]string{
 	"doctor":                      {"checklist", "startup", "cgroup"},
 	"gctrace":                     {},
 	"procscan":                    {"cgroup", "checklist", "doctor"},
+	"promtargets":                 {},
 	"gctrace/plot":                {"gctrace"},
 	"deploy/prometheus":           {},
 	"internal/cgrouptest":         {},
