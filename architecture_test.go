@@ -35,6 +35,7 @@ var allowedImports = map[string][]string{
 	"promtargets":                 {},
 	"gctrace/plot":                {"gctrace"},
 	"deploy/prometheus":           {},
+	"deploy/grafana":              {},
 	"internal/cgrouptest":         {},
 	"internal/tracecheck":         {},
 	"internal/testbin":            {},
