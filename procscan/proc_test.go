@@ -3,6 +3,7 @@ package procscan
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"math"
 	"net"
 	"os"
@@ -224,5 +225,15 @@ func TestPredict(t *testing.T) {
 	}
 	if s := predict("go1.26.8", "", nil, limited, false); s.GOMAXPROCS != 0 || s.GOMEMLIMIT != 0 || s.GOTRACEBACK != "" {
 		t.Errorf("unreadable environment: %+v; want everything unknown", s)
+	}
+}
+
+// TestScanCancelled stops at once with a done context and says so.
+func TestScanCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep := Scan(ctx, WithPIDs(1, 2, 3), WithoutProbe())
+	if len(rep.Processes) != 0 || len(rep.Warnings) == 0 || !strings.Contains(rep.Warnings[0], "stopped after 0 of 3") {
+		t.Errorf("cancelled scan: %d processes, warnings %v", len(rep.Processes), rep.Warnings)
 	}
 }

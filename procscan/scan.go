@@ -238,7 +238,9 @@ func Scan(ctx context.Context, opts ...Option) *Report {
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("procscan: stopped after %d of %d processes: %v", i, len(pids), ctx.Err()))
+			s.count(func(r *Report) {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("procscan: stopped after %d of %d processes: %v", i, len(pids), ctx.Err()))
+			})
 			break
 		}
 		wg.Add(1)
