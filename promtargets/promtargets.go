@@ -25,7 +25,6 @@ package promtargets
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -147,7 +146,9 @@ func ParseLabel(s string) (name, value string, err error) {
 
 // Active returns the active targets of the Prometheus server at promURL
 // that match the filters, sorted by job and scrape URL, each with its
-// derived admin URL.
+// derived admin URL; none matching is an empty list, not an error. Cost:
+// one GET of /api/v1/targets?state=active, whose answer lists every
+// active target of the server (about 1 KiB each), read up to [MaxResponse].
 func Active(ctx context.Context, promURL string, opts ...Option) ([]Target, error) {
 	c := &config{}
 	for _, o := range opts {
@@ -244,7 +245,3 @@ func AdminURL(scrapeURL, override string) (string, error) {
 	base := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: p}
 	return base.String(), nil
 }
-
-// ErrNoTargets is returned by callers that need at least one target; it is
-// exported so they can say so with errors.Is.
-var ErrNoTargets = errors.New("promtargets: no active target matches")

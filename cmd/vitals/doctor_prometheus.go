@@ -75,7 +75,7 @@ func (p *promFlags) run(ctx context.Context, others int, opts []doctor.Option, a
 		return 2
 	}
 	if len(targets) == 0 {
-		fmt.Fprintf(stderr, "vitals doctor: %v at %s (jobs %v, labels %v)\n", promtargets.ErrNoTargets, *p.url, p.jobs, p.labels)
+		fmt.Fprintf(stderr, "vitals doctor: no active target of %s matches (jobs %v, labels %v)\n", *p.url, p.jobs, p.labels)
 		return 2
 	}
 	var urls []string
