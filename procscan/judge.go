@@ -130,6 +130,13 @@ func (p *Process) judge() {
 		}
 	}
 	p.Status = checklist.Worst(p.Results)
+	judged := false
+	for _, r := range p.Results {
+		judged = judged || r.Status != checklist.Skip
+	}
+	if !judged {
+		p.Status = checklist.Skip // nothing could be read to judge
+	}
 	if p.Vitals {
 		p.Notes = append(p.Notes, "links vitals: assumed to run vitals.Start or vitals/auto; `vitals doctor` on its admin port tells for sure")
 	}

@@ -81,8 +81,8 @@ func (r *Report) WriteText(w io.Writer, color bool) error {
 	for _, p := range r.Processes {
 		counts[p.Status]++
 	}
-	fmt.Fprintf(&b, "\n%d Go processes: %d fail, %d warn, %d pass; %d processes scanned (%d not Go, %d kernel threads, %d exited meanwhile, %d not readable) in %s\n",
-		len(r.Processes), counts[checklist.Fail], counts[checklist.Warn], counts[checklist.Pass]+counts[checklist.Skip],
+	fmt.Fprintf(&b, "\n%d Go processes: %d fail, %d warn, %d pass, %d not judged; %d processes scanned (%d not Go, %d kernel threads, %d exited meanwhile, %d not readable) in %s\n",
+		len(r.Processes), counts[checklist.Fail], counts[checklist.Warn], counts[checklist.Pass], counts[checklist.Skip],
 		r.Scanned, r.NotGo, r.Kernel, r.Gone, len(r.Skipped), r.Elapsed.Round(time.Millisecond))
 	if len(r.Processes) > 0 {
 		b.WriteString("Settings are predicted from each process's environment, Go version and cgroup: a program that calls runtime.GOMAXPROCS or debug.SetMemoryLimit itself is not seen.\n")

@@ -63,7 +63,8 @@ type Process struct {
 	// Facts are what the checklist rules read; Results their verdicts.
 	Facts   checklist.Facts    `json:"facts"`
 	Results []checklist.Result `json:"results"`
-	// Status is the worst result.
+	// Status is the worst result; skip when no rule could be judged (the
+	// environment and sockets were unreadable).
 	Status checklist.Status `json:"status"`
 	// Unreadable lists what could not be read and why ("environ: permission
 	// denied").
