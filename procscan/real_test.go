@@ -217,7 +217,7 @@ func TestPrometheusInMemoryCgroup(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rep := procscan.Scan(ctx, procscan.WithPIDs(prom.Process.Pid, child.Process.Pid))
+	rep := procscan.Scan(ctx, procscan.WithPIDs(prom.Process.Pid, child.Process.Pid), procscan.WithProbeTimeout(10*time.Second))
 	var b strings.Builder
 	if err := rep.WriteText(&b, false); err != nil {
 		t.Fatal(err)

@@ -372,7 +372,15 @@ func (s *scanner) process(pid int) (p *Process) {
 			p.Uptime = time.Duration(max(up, 0) * float64(time.Second)).Round(time.Second)
 		}
 	}
-	if b, err := os.ReadFile(dir + "/cmdline"); err != nil {
+	b, err := os.ReadFile(dir + "/cmdline")
+	if err == nil && len(b) == 0 {
+		// Just after execve the kernel already shows the new binary but
+		// has not yet placed the arguments and environment (both read
+		// empty for a moment): wait once for them.
+		time.Sleep(10 * time.Millisecond)
+		b, err = os.ReadFile(dir + "/cmdline")
+	}
+	if err != nil {
 		unreadable("cmdline", err)
 	} else if args := strings.TrimRight(strings.ReplaceAll(string(b), "\x00", " "), " "); args != "" {
 		p.Command = args
