@@ -39,10 +39,12 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	color := fs.String("color", "auto", "color the table: auto (on a terminal), always or never")
 	var public listFlag
 	fs.Var(&public, "public", "probe this public URL for debug endpoints (repeatable); works on any Go service")
+	prom := prometheusFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: vitals doctor [--json] [--root dir]          audit this machine")
 		fmt.Fprintln(stderr, "       vitals doctor [flags] URL... [-f targets.txt] audit services through their vitals admin endpoint")
 		fmt.Fprintln(stderr, "       vitals doctor --public URL [flags]            probe a public port from outside")
+		fmt.Fprintln(stderr, "       vitals doctor --prometheus URL [--job j] [--label k=v] [flags]  audit every target Prometheus scrapes")
 		fmt.Fprintln(stderr, "exit code: 0 all pass, 1 warnings, 2 failures or unreachable targets, 64 usage error")
 		fmt.Fprintln(stderr, "\nflags:")
 		fs.PrintDefaults()
@@ -119,6 +121,9 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *prom.url != "" {
+		return prom.run(ctx, len(targets), opts, *asJSON, useColor, stdout, stderr)
+	}
 	var audits []doctor.Audit
 	if len(targets) == 0 {
 		audits = []doctor.Audit{doctor.Local(opts...)}
