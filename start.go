@@ -361,7 +361,9 @@ func (s *Service) Watchdog() *leak.Watchdog { return s.watchdog }
 func (s *Service) Recorder() *tracecap.Recorder { return s.recorder }
 
 // Registry is where the application registers its own Prometheus metrics;
-// /metrics serves them next to vitals'.
+// /metrics serves them next to vitals' (client_golang's Go and process
+// collectors are welcome too: see [MetricsGatherers] for which copy of an
+// overlapping family is served).
 func (s *Service) Registry() *prometheus.Registry { return s.registry }
 
 // Err reports the parts that failed to start (nil when none did). Each was
