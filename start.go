@@ -126,7 +126,9 @@ func TraceDir(path string, maxFiles int, maxBytes int64) StartOption {
 // shares, at most once a second, never stopping the world), under the same
 // names, types and buckets as client_golang's; its go_gc_duration_seconds
 // quantiles are estimated from the runtime's pause histogram rather than
-// computed from the last pauses. Every other family of gs is kept. A
+// computed from the last pauses. (client_golang's collectors in gs still
+// run on every scrape before their copy is dropped; unregister them to save
+// that.) Every other family of gs is kept. A
 // collision that cannot be resolved (the same name with two types, the same
 // labels twice) or a failing collector leaves out only that part: the rest
 // of /metrics answers, the problem is logged once and listed under
@@ -369,7 +371,9 @@ func (s *Service) Watchdog() *leak.Watchdog { return s.watchdog }
 func (s *Service) Recorder() *tracecap.Recorder { return s.recorder }
 
 // Registry is where the application registers its own Prometheus metrics;
-// /metrics serves them next to vitals'.
+// /metrics serves them next to vitals' (client_golang's Go and process
+// collectors are welcome too: see [MetricsGatherers] for which copy of an
+// overlapping family is served).
 func (s *Service) Registry() *prometheus.Registry { return s.registry }
 
 // Err reports the parts that failed to start (nil when none did). Each was

@@ -226,8 +226,8 @@ func vitalsFamilies() []*family {
 		newFamily("vitals_gomemlimit_bytes", "Current GOMEMLIMIT in bytes (9.223372036854776e+18 when unset); the source label says where the value came from.", gauge, srcGOMEMLIMIT, "source"),
 		newFamily("vitals_checklist_ok", "One gauge per start-up checklist item: 1 when the setting is in line with the production checklist, 0 when it drifted.", gauge, srcChecks, "item"),
 		newFamily("vitals_goroutine_leak_suspected", "1 while the goroutine leak watchdog suspects a leak, else 0.", gauge, srcLeakSuspected),
-		newFamily("vitals_goroutine_leak_baseline_goroutines", "Goroutine count the leak watchdog considers steady state.", gauge, srcLeakBaseline),
-		newFamily("vitals_goroutine_leak_goroutines", "Goroutine count at the leak watchdog's last look.", gauge, srcLeakGoroutines),
+		newFamily("vitals_goroutine_leak_baseline_goroutines", "Goroutine count the leak watchdog considers steady state (it counts as /sched/goroutines:goroutines does: the runtime's system goroutines included, unlike go_goroutines).", gauge, srcLeakBaseline),
+		newFamily("vitals_goroutine_leak_goroutines", "Goroutine count at the leak watchdog's last look (as /sched/goroutines:goroutines counts: the runtime's system goroutines included, unlike go_goroutines).", gauge, srcLeakGoroutines),
 		newFamily("vitals_goroutine_leak_reports_total", "Leak reports the watchdog has made since start.", counter, srcLeakReports),
 	}
 }

@@ -53,7 +53,8 @@
 //   - vitals_checklist_ok{item}: 1 when a start-up checklist item is in line.
 //   - vitals_goroutine_leak_suspected: 1 while the leak watchdog suspects a leak.
 //   - vitals_goroutine_leak_baseline_goroutines, vitals_goroutine_leak_goroutines:
-//     the watchdog's steady-state and last goroutine counts.
+//     the watchdog's steady-state and last goroutine counts, which include
+//     the runtime's system goroutines (/sched/goroutines:goroutines).
 //   - vitals_goroutine_leak_reports_total: leak reports made.
 //
 // The cgroup metrics are absent when the cgroup cannot be read; the checklist
