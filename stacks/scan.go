@@ -630,6 +630,7 @@ func (s *Scanner) flushPending() {
 	s.pendKind = pendNone
 	switch kind {
 	case pendFrame:
+		fr.Inlined = string(s.pendArgs) == "..." // as fileLine marks it, offset 0
 		s.addFrameArgs(fr, s.pendArgs)
 		s.cur.g.Truncated = true
 	case pendAncestor:
