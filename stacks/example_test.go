@@ -101,3 +101,35 @@ func ExampleNewScanner() {
 	// 8 chan receive 1
 	// stacks: no goroutine dump found: expected a line like "goroutine 1 [running]:" or "goroutine profile: total N", found "not a dump"
 }
+
+// Go 1.27 prints pprof labels after the state; ByLabels splits groups by
+// them, and WithStats reports a block the parser could not read.
+func ExampleGroupReaderStats() {
+	const labelled = `goroutine 19 [chan receive] {job: sync, tenant: acme}:
+main.worker()
+	/app/main.go:20 +0x45
+
+goroutine 20 [chan receive] {job: sync, tenant: "big co"}:
+main.worker()
+	/app/main.go:20 +0x45
+
+goroutine 21 [chan receive] {job: sync, tenant: acme}
+main.worker()
+	/app/main.go:20 +0x45
+`
+	groups, st, err := stacks.GroupReaderStats(strings.NewReader(labelled), stacks.ByLabels("tenant"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	stacks.WriteText(os.Stdout, groups, stacks.WithStats(st))
+	// Output:
+	// 2 goroutines in 2 groups
+	// warning: 1 goroutine block could not be parsed and was skipped: "goroutine 21 [chan receive] {job: sync, tenant: acme}"
+	//
+	// 1 chan receive  [goroutine 19]  labels {tenant: acme}
+	//     main.worker()  /app/main.go:20
+	//
+	// 1 chan receive  [goroutine 20]  labels {tenant: "big co"}
+	//     main.worker()  /app/main.go:20
+}

@@ -79,7 +79,7 @@ func TestMaxFrames(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		b.WriteString("main.f(0x1)\n\t/a.go:1 +0x1\n")
 	}
-	b.WriteString("created by main.main in goroutine 0\n\t/a.go:9 +0x1\n")
+	b.WriteString("created by main.main in goroutine 1\n\t/a.go:9 +0x1\n")
 	for i := 0; i < 3; i++ {
 		b.WriteString("[originating from goroutine 1]:\nmain.g(...)\n\t/b.go:2\n")
 	}

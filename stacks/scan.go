@@ -225,8 +225,8 @@ func (s *Scanner) readLine() ([]byte, error) {
 	if n := len(line); n > 0 && line[n-1] == '\n' {
 		line = line[:n-1]
 	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+	for n := len(line); n > 0 && line[n-1] == '\r'; n-- {
+		line = line[:n-1] // CRLF line endings, however many CRs
 	}
 	return line, err
 }
@@ -531,9 +531,13 @@ func (s *Scanner) goroutineLine(l []byte) bool {
 		return false
 	case bytes.HasPrefix(l, pCreated):
 		fn := l[len(pCreated):]
-		if i := bytes.Index(fn, pInGor); i >= 0 {
-			b.g.ParentID, _ = parseUint(fn[i+len(pInGor):])
-			fn = fn[:i]
+		// " in goroutine N" (Go 1.21+) with N a goroutine ID; other
+		// text stays in the name so WriteDump gives it back.
+		if i := bytes.LastIndex(fn, pInGor); i >= 0 && isDecimal(fn[i+len(pInGor):]) {
+			if id, _ := parseUint(fn[i+len(pInGor):]); id != 0 {
+				b.g.ParentID = id
+				fn = fn[:i]
+			}
 		}
 		s.pendFn = s.funcInfo(fn)
 		s.pendArgs = s.pendArgs[:0]
@@ -630,6 +634,7 @@ func (s *Scanner) flushPending() {
 	s.pendKind = pendNone
 	switch kind {
 	case pendFrame:
+		fr.Inlined = string(s.pendArgs) == "..." // as fileLine marks it, offset 0
 		s.addFrameArgs(fr, s.pendArgs)
 		s.cur.g.Truncated = true
 	case pendAncestor:

@@ -17,6 +17,31 @@
 // yields one goroutine at a time; [GroupReader] groups a stream with memory
 // that grows with the number of groups, not with the input size.
 //
+// # Labels
+//
+// pprof labels are read from every form the runtime prints them in: Go
+// 1.27's header suffix (`goroutine 19 [chan receive] {job: sync, "k v":
+// "a, b"}:`, on by default in modules declaring go 1.27, GODEBUG
+// tracebacklabels), Go 1.26's `[chan receive labels:{"job": "sync"}]`
+// under tracebacklabels=1, the debug=1 profile's `# labels:` lines and the
+// protobuf profile's sample labels. [ByLabels] groups by them.
+//
+// # Nothing dropped silently, and limits
+//
+// A line that starts like a goroutine header ("goroutine N ") but is not
+// one the runtime prints is counted in [Stats.Unparsed] (with examples),
+// never taken for a goroutine nor skipped without a trace; a debug=1
+// profile's stated total is checked against its records. [Stats.Problems]
+// says it in words, [WithStats] puts it in every output format.
+//
+// Hostile input is bounded: a goroutine keeps at most [DefaultMaxFrames]
+// frames (the rest are counted), a protobuf profile at most
+// [DefaultMaxProfileBytes] compressed and decompressed and
+// [DefaultMaxProfileSamples] samples and locations; [MaxFrames],
+// [MaxProfileBytes] and [MaxProfileSamples] raise them. Lines are cut at
+// 1 MiB. Text output escapes control characters, bidirectional overrides
+// and invalid UTF-8 from the dump, so it is safe to print on a terminal.
+//
 // # Grouping and diffing
 //
 // [GroupBy] and [Grouper] put goroutines with the same normalized stack in one
