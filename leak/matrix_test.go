@@ -156,6 +156,106 @@ func Start(block chan struct{}) { go wait(block) }
 func wait(block chan struct{}) { <-block }
 `
 
+// matrixWatchdog runs the production watchdog in the generated module:
+// labelled goroutines leak after the baseline, next to idle keep-alive
+// connections; the report must name the leak and nothing of vitals' or
+// net/http's own.
+const matrixWatchdog = `package watchdog
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime/pprof"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/govitals/vitals/leak"
+)
+
+var block = make(chan struct{})
+
+func leaky() { <-block }
+
+func TestWatchdog(t *testing.T) {
+	defer close(block)
+	reports := make(chan leak.Report, 1)
+	w, err := leak.NewWatchdog(leak.SampleEvery(5*time.Millisecond), leak.WarmUp(0),
+		leak.WindowSamples(4), leak.Slack(5, 0), leak.SuspectAfter(2), leak.DumpAtMostEvery(0),
+		leak.OnReport(func(r leak.Report) {
+			select {
+			case reports <- r:
+			default:
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for w.State().WarmingUp {
+		if time.Now().After(deadline) {
+			t.Fatalf("no baseline: %+v", w.State())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if st := w.State(); st.VerdictAt.IsZero() || st.VerdictIn != 0 || st.Baseline == 0 {
+		t.Errorf("after the baseline: %+v", st)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { io.WriteString(rw, "ok") }))
+	defer srv.Close()
+	var clients []*http.Client
+	for range 20 { // 20 idle keep-alive connections: 60 goroutines that are not a leak
+		c := &http.Client{Transport: &http.Transport{}}
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		clients = append(clients, c)
+	}
+	defer func() {
+		for _, c := range clients {
+			c.CloseIdleConnections()
+		}
+	}()
+	select {
+	case <-reports: // the connections alone may look like growth
+	default:
+	}
+	for n := 0; ; n++ {
+		select {
+		case r := <-reports:
+			s := r.String()
+			if !strings.Contains(s, "watchdog.leaky") {
+				t.Errorf("report lacks the leak:\n%s", s)
+			}
+			for _, bad := range []string{"leak.(*Watchdog)", "leak.dumpAll", "(*conn).serve", "persistConn"} {
+				if strings.Contains(s, bad) {
+					t.Errorf("report lists %s as growth:\n%s", bad, s)
+				}
+			}
+			if r.Ignored < 60 {
+				t.Errorf("Ignored = %d, want at least the 60 connection goroutines", r.Ignored)
+			}
+			return
+		default:
+		}
+		if n > 20000 {
+			t.Fatalf("no report: %+v", w.State())
+		}
+		pprof.Do(context.Background(), pprof.Labels("job", "sync"), func(context.Context) { go leaky() })
+		time.Sleep(time.Millisecond)
+	}
+}
+`
+
 // A matrix mode: how the generated package checks.
 type matrixMode struct {
 	name, top, bottom, main string
@@ -262,6 +362,7 @@ func TestBlameMatrix(t *testing.T) {
 			write("go.mod", fmt.Sprintf("module example.com/matrix\n\ngo %s\n\nrequire github.com/govitals/vitals v0.0.0\n\nreplace github.com/govitals/vitals => %s\n", v, root))
 			write("go.sum", string(sum))
 			write("other/other.go", matrixOther)
+			write("watchdog/watchdog_test.go", matrixWatchdog)
 			for _, m := range matrixModes {
 				src := strings.NewReplacer("package p", "package "+m.name,
 					"TOP", m.top, "BOTTOM", m.bottom, "MAIN", m.main).Replace(matrixTests)
@@ -286,6 +387,9 @@ func TestBlameMatrix(t *testing.T) {
 				t.Run(m.name, func(t *testing.T) {
 					checkMatrixMode(t, m, outputs["example.com/matrix/"+m.name])
 				})
+			}
+			if wd := outputs["example.com/matrix/watchdog"]["TestWatchdog"]; !strings.Contains(wd, "--- PASS: TestWatchdog") {
+				t.Errorf("watchdog in the generated module:\n%s", wd)
 			}
 		})
 	}
