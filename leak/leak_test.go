@@ -217,7 +217,7 @@ func TestVerifyTestMain(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out strings.Builder
-			c := buildConfig(append([]Option{Settle(fastSettle)}, tt.opts...))
+			c := buildConfig(append([]Option{Settle(fastSettle), Rerun(0)}, tt.opts...)) // no rerun of this whole binary
 			got := verifyMain(c, tt.code, &out)
 			if got != tt.wantCode {
 				t.Errorf("exit code %d, want %d", got, tt.wantCode)
