@@ -446,7 +446,7 @@ func (e *Error) explain() {
 		case originInit:
 			g.Unknown = fmt.Sprintf("started during package initialization, before any test ran; start it from the test that needs it, or ignore it with leak.IgnoreCreatedBy(%q)", creator)
 		case originTestMain:
-			g.Unknown = fmt.Sprintf("started by TestMain, outside any test; stop it before leak.VerifyTestMain checks, or ignore it with leak.IgnoreCreatedBy(%q)", creator)
+			g.Unknown = fmt.Sprintf("started by TestMain, outside any test; stop it once m.Run returns, or ignore it with leak.IgnoreCreatedBy(%q)", creator)
 		case originNotReproduced:
 			g.Unknown = "the rerun did not leak it again (it depends on timing); call leak.Check(t) in the tests you suspect, which checks each test where it runs"
 		case originNoTest:

@@ -207,11 +207,23 @@ func rerun(ctx context.Context, c *config, e *Error, limit time.Duration) string
 	if res.Err != "" {
 		return markRerunFailed(e, fmt.Sprintf("%s: its check failed: %s", what, res.Err))
 	}
+	reproduced, unknown, named := attribute(e, res)
+	sortGroups(e.Groups)
+	if reproduced == 0 {
+		return fmt.Sprintf("%s to name the tests: it did not reproduce the %d unattributed %s", what, unknown, plural(unknown, "goroutine"))
+	}
+	return fmt.Sprintf("%s to name the tests: reproduced %d of %d unattributed %s, named the test for %d",
+		what, reproduced, unknown, plural(unknown, "goroutine"), named)
+}
+
+// attribute names the tests of e's unattributed groups from the rerun's
+// result, matching stacks, and marks what it cannot name with why. It
+// returns how many goroutines were unattributed, reproduced and named.
+func attribute(e *Error, res rerunResult) (reproduced, unknown, named int) {
 	byKey := map[string][]rerunEntry{}
 	for _, r := range res.Goroutines {
 		byKey[r.Key] = append(byKey[r.Key], r)
 	}
-	var unknown, reproduced, named int
 	for _, g := range e.Groups {
 		if g.Test != "" || g.origin != "" {
 			continue
@@ -243,21 +255,14 @@ func rerun(ctx context.Context, c *config, e *Error, limit time.Duration) string
 		}
 		named += g.Count
 		g.origin = ""
-		slices.Sort(tests)
-		g.Test = strings.Join(tests, ", ")
-		if len(vias) == 1 {
+		if len(tests) == 1 {
 			g.Via = vias[0]
 		}
+		slices.Sort(tests)
+		g.Test = strings.Join(tests, ", ")
 		g.Rerun = true
 	}
-	sortGroups(e.Groups)
-	switch {
-	case reproduced == 0:
-		return fmt.Sprintf("%s to name the tests: it did not reproduce the %d unattributed %s", what, unknown, plural(unknown, "goroutine"))
-	default:
-		return fmt.Sprintf("%s to name the tests: reproduced %d of %d unattributed %s, named the test for %d",
-			what, reproduced, unknown, plural(unknown, "goroutine"), named)
-	}
+	return reproduced, unknown, named
 }
 
 // Origins a rerun adds.

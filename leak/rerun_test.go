@@ -2,6 +2,7 @@ package leak
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/govitals/vitals/stacks"
@@ -70,5 +71,52 @@ func TestOrigin(t *testing.T) {
 	}
 	if _, ok := testName(fr("example.com/p.TestMain")); ok {
 		t.Error("TestMain taken for a test")
+	}
+}
+
+func TestAttributeFromRerun(t *testing.T) {
+	frame := func(fn string) stacks.Frame {
+		return stacks.Frame{Func: "example.com/p." + fn, Pkg: "example.com/p", File: "/p/p_test.go", Line: len(fn)}
+	}
+	group := func(fn string, n int) *Group {
+		cb := frame("start" + fn)
+		return &Group{Group: &stacks.Group{Count: n, Frames: []stacks.Frame{frame(fn)}, CreatedBy: &cb}}
+	}
+	key := func(g *Group) string { return stackKey(g.Frames, g.CreatedBy) }
+	one, shared, gone, singleton, fromInit, known := group("one", 1), group("shared", 2), group("gone", 1), group("singleton", 1), group("init", 1), group("known", 1)
+	known.Test = "TestKnown"
+	e := &Error{Groups: []*Group{one, shared, gone, singleton, fromInit, known}}
+	res := rerunResult{Goroutines: []rerunEntry{
+		{Key: key(one), Test: "TestOne", Via: "example.com/p.TestOne.func1"},
+		{Key: key(shared), Test: "TestB"},
+		{Key: key(shared), Test: "TestA"},
+		{Key: key(shared), Test: "TestA"},
+		{Key: key(singleton)},
+		{Key: key(fromInit), Origin: originInit},
+		{Key: "a stack the first run did not leak", Test: "TestOther"},
+	}}
+	reproduced, unknown, named := attribute(e, res)
+	if reproduced != 5 || unknown != 6 || named != 3 {
+		t.Errorf("reproduced %d of %d, named %d; want 5 of 6, named 3", reproduced, unknown, named)
+	}
+	e.explain()
+	tests := []struct {
+		g                  *Group
+		test, via, unknown string
+		rerun              bool
+	}{
+		{one, "TestOne", "example.com/p.TestOne.func1", "", true},
+		{shared, "TestA, TestB", "", "", true},
+		{gone, "", "", "the rerun did not leak it again", false},
+		{singleton, "", "", "its creation chain passes through no test", false},
+		{fromInit, "", "", "started during package initialization", false},
+		{known, "TestKnown", "", "", false},
+	}
+	for _, tt := range tests {
+		g := tt.g
+		if g.Test != tt.test || g.Via != tt.via || g.Rerun != tt.rerun || !strings.HasPrefix(g.Unknown, tt.unknown) || (tt.unknown == "") != (g.Unknown == "") {
+			t.Errorf("%s: Test %q Via %q Rerun %v Unknown %q; want %q %q %v %q…",
+				g.Frames[0].Func, g.Test, g.Via, g.Rerun, g.Unknown, tt.test, tt.via, tt.rerun, tt.unknown)
+		}
 	}
 }
