@@ -31,6 +31,7 @@ type budget struct {
 
 	mu      sync.Mutex
 	busy    bool
+	waiting int           // requests waiting for the writer
 	balance time.Duration // at time at
 	at      time.Time
 	wake    chan struct{}
@@ -79,12 +80,17 @@ func (b *budget) admit(ctx context.Context) (*ticket, *refusal) {
 		return nil, &refusal{retryAfter: time.Second, msg: "admin: too many " + b.name + " requests at once; retry later"}
 	}
 	deadline := time.Now().Add(b.maxWait)
+	queued := false
 	b.mu.Lock()
 	for {
 		now := time.Now()
 		b.refill(now)
-		if !b.busy && b.balance >= 0 {
+		// A newcomer does not overtake requests already waiting.
+		if !b.busy && b.balance >= 0 && (queued || b.waiting == 0) {
 			b.busy = true
+			if queued {
+				b.waiting--
+			}
 			b.mu.Unlock()
 			bumpPeak(&b.writing, &b.peak)
 			return &ticket{b: b}, nil
@@ -96,13 +102,21 @@ func (b *budget) admit(ctx context.Context) (*ticket, *refusal) {
 			wait = max(wait, 0) + b.burst
 		}
 		if now.Add(wait).After(deadline) || ctx.Err() != nil {
+			if queued {
+				b.waiting--
+				b.broadcast() // those behind may go now
+			}
 			b.mu.Unlock()
 			b.inflight.Add(-1)
 			b.refused.Add(1)
 			return nil, &refusal{retryAfter: wait, msg: "admin: the " + b.name + " budget is spent for now; retry later"}
 		}
+		if !queued {
+			queued = true
+			b.waiting++
+		}
 		sleep := deadline.Sub(now)
-		if !b.busy {
+		if !b.busy && wait > 0 {
 			sleep = min(sleep, wait)
 		}
 		wake := b.wake
@@ -147,7 +161,12 @@ func (b *budget) release(cost time.Duration) {
 	b.refill(time.Now())
 	b.balance -= cost
 	b.busy = false
+	b.broadcast()
+	b.mu.Unlock()
+}
+
+// broadcast wakes every waiting request to look again. b.mu is held.
+func (b *budget) broadcast() {
 	close(b.wake)
 	b.wake = make(chan struct{})
-	b.mu.Unlock()
 }

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -400,17 +401,51 @@ func TestBackToBackNotRefused(t *testing.T) {
 	if n := s.guards[guardGoroutines].peak.Load(); n != 0 {
 		t.Error("a dump of a few goroutines took the expensive slot")
 	}
-	// A waiting request gives up with its client.
+	// A waiting request gives up with its client: hold the slot with a
+	// 3 s CPU profile, and let a heap?gc=1 that waits behind it go after
+	// 200 ms; its place in the queue is free again long before the profile
+	// ends.
+	go func() {
+		if resp, err := http.Get("http://" + s.Addr() + "/debug/pprof/profile?seconds=3"); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	sl := s.guards[guardProfile].slot
+	waitFor(t, func() bool { return sl.active.Load() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.Addr()+"/debug/pprof/heap?gc=1", nil)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
-		t.Logf("heap?gc=1 answered %d within 200 ms", resp.StatusCode)
+		t.Errorf("heap?gc=1 behind a 3 s profile answered %d within 200 ms, want it still waiting", resp.StatusCode)
 	}
+	gone := time.Now()
 	waitFor(t, func() bool {
-		s.guards[guardHeapGC].slot.mu.Lock()
-		defer s.guards[guardHeapGC].slot.mu.Unlock()
-		return s.guards[guardHeapGC].slot.waiting == 0
+		sl.mu.Lock()
+		defer sl.mu.Unlock()
+		return sl.waiting == 0
 	})
+	if d := time.Since(gone); d > time.Second || sl.active.Load() != 1 {
+		t.Errorf("the waiter left the queue %v after its client (profile still running: %v)", d, sl.active.Load() == 1)
+	}
+	// A flood is still refused: 16 at once behind the running profile.
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, err := http.Get("http://" + s.Addr() + "/debug/pprof/heap?gc=1"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusTooManyRequests {
+					refused.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := refused.Load(); n < 16-4 {
+		t.Errorf("%d of 16 concurrent expensive requests refused, want all but the 4 that may wait", n)
+	}
 }
