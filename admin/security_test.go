@@ -126,7 +126,8 @@ func TestDNSRebindingAuthenticatedServer(t *testing.T) {
 // same-origin page still work, and cheap reads are left alone.
 func TestCrossSiteRefused(t *testing.T) {
 	rec := recorder(t, tracecap.WithMinInterval(0))
-	s := started(t, WithExpensiveInterval(0), WithFlightRecorder(rec), withGCFresh(time.Hour), WithMaxDuration(100*time.Millisecond))
+	s := started(t, WithExpensiveInterval(0), WithFlightRecorder(rec), withGCFresh(time.Hour), WithMaxDuration(100*time.Millisecond),
+		WithHandler("/debug/vitals/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "stream") })))
 	host := s.Addr()
 	guardedReqs := []struct{ method, path string }{
 		{"GET", "/debug/pprof/profile?seconds=0.05"},
@@ -159,6 +160,14 @@ func TestCrossSiteRefused(t *testing.T) {
 				t.Errorf("%s: %s %s: %d, want %d (%.100q)", b.name, r.method, r.path, code, b.want, body)
 			}
 		}
+	}
+	// An event stream opened by another site's page (EventSource sends
+	// Accept: text/event-stream) would hold a capped stream place.
+	if code, _ := rawGet(t, host, "GET", "/debug/vitals/events", host, "Sec-Fetch-Site", "cross-site", "Accept", "text/event-stream"); code != http.StatusForbidden {
+		t.Errorf("cross-site event stream: %d, want 403", code)
+	}
+	if code, _ := rawGet(t, host, "GET", "/debug/vitals/events", host, "Sec-Fetch-Site", "same-origin", "Accept", "text/event-stream"); code != http.StatusOK {
+		t.Errorf("same-origin event stream: %d, want 200", code)
 	}
 	// A cheap read from another site is answered (the browser keeps the
 	// answer from the page; there is nothing to start).
