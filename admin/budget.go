@@ -19,7 +19,10 @@ import (
 //
 // The cost charged is the CPU time of the writing thread (on Linux; the
 // wall time elsewhere), so a loaded machine, where a write waits for a core,
-// does not make the budget stricter than it says.
+// does not make the budget stricter than it says; but at least a tenth of
+// perSecond (10 ms at the default), because a write's buffers cost the
+// process garbage collection later, on other threads, which the thread's
+// clock does not see. A flood of tiny writes is so held to ten a second.
 type budget struct {
 	name        string
 	perSecond   time.Duration
@@ -139,9 +142,9 @@ func (t *ticket) run(f func()) {
 		return
 	}
 	t.ran = true
-	var cost time.Duration
+	cost := t.b.perSecond / 10 // charged even if f panics
 	defer func() { t.b.release(cost) }()
-	cost = measure(f)
+	cost = max(measure(f), cost)
 }
 
 // done leaves the class. Safe to defer right after admit.
