@@ -19,7 +19,10 @@ import (
 //
 // The cost charged is the CPU time of the writing thread (on Linux; the
 // wall time elsewhere), so a loaded machine, where a write waits for a core,
-// does not make the budget stricter than it says.
+// does not make the budget stricter than it says; but at least a tenth of
+// perSecond (10 ms at the default), because a write's buffers cost the
+// process garbage collection later, on other threads, which the thread's
+// clock does not see. A flood of tiny writes is so held to ten a second.
 type budget struct {
 	name        string
 	perSecond   time.Duration
@@ -31,6 +34,7 @@ type budget struct {
 
 	mu      sync.Mutex
 	busy    bool
+	waiting int           // requests waiting for the writer
 	balance time.Duration // at time at
 	at      time.Time
 	wake    chan struct{}
@@ -79,12 +83,17 @@ func (b *budget) admit(ctx context.Context) (*ticket, *refusal) {
 		return nil, &refusal{retryAfter: time.Second, msg: "admin: too many " + b.name + " requests at once; retry later"}
 	}
 	deadline := time.Now().Add(b.maxWait)
+	queued := false
 	b.mu.Lock()
 	for {
 		now := time.Now()
 		b.refill(now)
-		if !b.busy && b.balance >= 0 {
+		// A newcomer does not overtake requests already waiting.
+		if !b.busy && b.balance >= 0 && (queued || b.waiting == 0) {
 			b.busy = true
+			if queued {
+				b.waiting--
+			}
 			b.mu.Unlock()
 			bumpPeak(&b.writing, &b.peak)
 			return &ticket{b: b}, nil
@@ -96,13 +105,21 @@ func (b *budget) admit(ctx context.Context) (*ticket, *refusal) {
 			wait = max(wait, 0) + b.burst
 		}
 		if now.Add(wait).After(deadline) || ctx.Err() != nil {
+			if queued {
+				b.waiting--
+				b.broadcast() // those behind may go now
+			}
 			b.mu.Unlock()
 			b.inflight.Add(-1)
 			b.refused.Add(1)
 			return nil, &refusal{retryAfter: wait, msg: "admin: the " + b.name + " budget is spent for now; retry later"}
 		}
+		if !queued {
+			queued = true
+			b.waiting++
+		}
 		sleep := deadline.Sub(now)
-		if !b.busy {
+		if !b.busy && wait > 0 {
 			sleep = min(sleep, wait)
 		}
 		wake := b.wake
@@ -125,9 +142,9 @@ func (t *ticket) run(f func()) {
 		return
 	}
 	t.ran = true
-	var cost time.Duration
+	cost := t.b.perSecond / 10 // charged even if f panics
 	defer func() { t.b.release(cost) }()
-	cost = measure(f)
+	cost = max(measure(f), cost)
 }
 
 // done leaves the class. Safe to defer right after admit.
@@ -147,7 +164,12 @@ func (b *budget) release(cost time.Duration) {
 	b.refill(time.Now())
 	b.balance -= cost
 	b.busy = false
+	b.broadcast()
+	b.mu.Unlock()
+}
+
+// broadcast wakes every waiting request to look again. b.mu is held.
+func (b *budget) broadcast() {
 	close(b.wake)
 	b.wake = make(chan struct{})
-	b.mu.Unlock()
 }

@@ -52,8 +52,9 @@
 //   - Every other profile (heap, allocs, block, mutex, threadcreate,
 //     goroutine with debug=0 or 1, a full dump of up to 1,000 goroutines) and
 //     symbol lookups share one profile budget ([WithProfileBudget]): one write
-//     at a time, into a buffer, and on average at most 100 ms of writing per
-//     second, all routes together; at most 8 requests in the class at once.
+//     at a time, into a buffer, and on average at most 100 ms of CPU per
+//     second, all routes together, each write charged at least 10 ms (so at
+//     most ten a second); at most 8 requests in the class at once.
 //     /metrics has a budget of its own, so a flood of profiles never fails a
 //     scrape. Past a budget the answer is 429 with Retry-After.
 //   - heap?gc=1 (and allocs?gc=1) forces a GC only when no cycle completed

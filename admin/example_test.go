@@ -99,3 +99,35 @@ func ExampleWithHandler() {
 	fmt.Println(string(body))
 	// Output: dashboard
 }
+
+// Without credentials the server answers only to loopback addresses,
+// "localhost" and the names you allow, so a web page cannot read it through
+// DNS rebinding; /healthz needs no credentials even when the rest does.
+func ExampleWithAllowedHosts() {
+	srv, err := admin.New(
+		admin.WithAddr("127.0.0.1:0"),
+		admin.WithAllowedHosts("ops-box.internal"), // an /etc/hosts alias your operators type
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	for _, host := range []string{"localhost", "ops-box.internal", "attacker.example"} {
+		req, _ := http.NewRequest("GET", "http://"+srv.Addr()+"/debug/vitals", nil)
+		req.Host = host // what a browser sends for a name that resolves to 127.0.0.1
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println(host, resp.StatusCode)
+	}
+	// Output:
+	// localhost 200
+	// ops-box.internal 200
+	// attacker.example 421
+}

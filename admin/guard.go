@@ -64,7 +64,8 @@ func (g *guard) acquire(ctx context.Context, d time.Duration) (release func(), r
 	for {
 		now := time.Now()
 		next := s.lastStart.Add(s.gap)
-		if !s.busy && !now.Before(next) {
+		// A newcomer does not overtake requests already waiting.
+		if !s.busy && !now.Before(next) && (queued || s.waiting == 0) {
 			s.busy = true
 			s.lastStart = now
 			s.until = now.Add(max(d, s.gap))
@@ -79,7 +80,7 @@ func (g *guard) acquire(ctx context.Context, d time.Duration) (release func(), r
 		}
 		// The expected wait: the running request's expected end, or the
 		// gap since the last start, plus a gap for each request ahead.
-		wait := next.Sub(now)
+		wait := max(next.Sub(now), 0)
 		if s.busy {
 			wait = max(s.until.Sub(now), 0)
 		}
@@ -92,6 +93,7 @@ func (g *guard) acquire(ctx context.Context, d time.Duration) (release func(), r
 		if full || now.Add(wait).After(deadline) || ctx.Err() != nil {
 			if queued {
 				s.waiting--
+				s.broadcast() // those behind may go now
 			}
 			s.mu.Unlock()
 			s.refused.Add(1)
@@ -105,7 +107,7 @@ func (g *guard) acquire(ctx context.Context, d time.Duration) (release func(), r
 		// Sleep until the slot is released, the gap has passed, the wait
 		// bound is reached or the request ends; then look again.
 		sleep := deadline.Sub(now)
-		if !s.busy {
+		if !s.busy && now.Before(next) {
 			sleep = min(next.Sub(now), sleep)
 		}
 		wake := s.wake
@@ -127,9 +129,14 @@ func (g *guard) release() {
 	s.active.Add(-1)
 	s.mu.Lock()
 	s.busy = false
+	s.broadcast()
+	s.mu.Unlock()
+}
+
+// broadcast wakes every waiting request to look again. s.mu is held.
+func (s *slot) broadcast() {
 	close(s.wake)
 	s.wake = make(chan struct{})
-	s.mu.Unlock()
 }
 
 func bumpPeak(active, peak *atomic.Int32) {

@@ -352,9 +352,11 @@ const DefaultProfileBudget = 100 * time.Millisecond
 // allocs, block, mutex, threadcreate, goroutine with debug=0 or 1, a full
 // dump of a few goroutines) and answering symbol lookups, all routes
 // together (default [DefaultProfileBudget], bursts of up to twice that).
-// One such write runs at a time, into a buffer; the next waits until the
-// time spent is paid back, so a flood of them costs the application about
-// perSecond of one core each second, however many clients send it. At most
+// One such write runs at a time, into a buffer, and is charged its CPU time
+// but at least perSecond/10 (its buffers cost garbage collection later, on
+// other threads); the next waits until the charge is paid back, so a flood
+// of them costs the application about perSecond of one core each second,
+// and at most ten writes a second, however many clients send it. At most
 // inflight requests (default 8) are in the class at once (waiting, writing
 // or sending); past that, or when the wait would pass 10 s, the answer is
 // 429 with Retry-After. /metrics has a budget of its own of the same size,

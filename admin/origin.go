@@ -78,6 +78,11 @@ func guarded(r *http.Request) bool {
 	default:
 		return true
 	}
+	// An event stream (the dashboard's) holds a connection and a place
+	// among the capped streams for as long as the page lives.
+	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		return true
+	}
 	p := r.URL.Path
 	switch p {
 	case "/debug/pprof/profile", "/debug/pprof/trace", "/debug/vitals/trace",

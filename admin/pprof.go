@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -150,43 +149,21 @@ const (
 // budget (one at a time, metered) into a buffer of at most maxSymbolAnswer
 // bytes; a request over a limit gets 413 and no partial answer.
 func (s *Server) pprofSymbol(w http.ResponseWriter, r *http.Request) {
-	var in io.Reader = strings.NewReader(r.URL.RawQuery)
+	// Read the request before taking the budget (a slow upload must not
+	// hold it); parse and look up inside it.
+	in := []byte(r.URL.RawQuery)
 	if r.Method == http.MethodPost {
-		in = http.MaxBytesReader(w, r.Body, maxSymbolBody)
-	}
-	// Read the addresses before taking the budget: a slow upload must not
-	// hold it.
-	var pcs []uint64
-	seen := map[uint64]bool{}
-	br := bufio.NewReader(in)
-	for {
-		word, err := br.ReadSlice('+')
-		if err == nil {
-			word = word[:len(word)-1]
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSymbolBody))
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: symbol request over %d bytes; ask in smaller batches", maxSymbolBody))
+			return
+		case err != nil:
+			httpError(w, http.StatusBadRequest, "admin: reading symbol request failed")
+			return
 		}
-		if pc, perr := strconv.ParseUint(string(bytes.TrimSpace(word)), 0, 64); perr == nil && pc != 0 && !seen[pc] {
-			if len(pcs) == maxSymbols {
-				httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: more than %d distinct addresses; ask in smaller batches", maxSymbols))
-				return
-			}
-			seen[pc] = true
-			pcs = append(pcs, pc)
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			switch {
-			case errors.As(err, &mbe):
-				httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: symbol request over %d bytes; ask in smaller batches", maxSymbolBody))
-				return
-			case errors.Is(err, io.EOF):
-			case errors.Is(err, bufio.ErrBufferFull):
-				continue // a word longer than the buffer: not an address
-			default:
-				httpError(w, http.StatusBadRequest, "admin: reading symbol request failed")
-				return
-			}
-			break
-		}
+		in = b
 	}
 	t, ref := s.writes.admit(r.Context())
 	if ref != nil {
@@ -195,10 +172,20 @@ func (s *Server) pprofSymbol(w http.ResponseWriter, r *http.Request) {
 	}
 	defer t.done()
 	var out bytes.Buffer
-	over := false
+	tooMany, over := false, false
 	t.run(func() {
 		out.WriteString("num_symbols: 1\n")
-		for _, pc := range pcs {
+		seen := map[uint64]bool{}
+		for word := range bytes.SplitSeq(in, []byte("+")) {
+			pc, err := strconv.ParseUint(string(bytes.TrimSpace(word)), 0, 64)
+			if err != nil || pc == 0 || seen[pc] {
+				continue
+			}
+			if len(seen) == maxSymbols {
+				tooMany = true
+				return
+			}
+			seen[pc] = true
 			if f := runtime.FuncForPC(uintptr(pc)); f != nil {
 				fmt.Fprintf(&out, "%#x %s\n", pc, f.Name())
 				if out.Len() > maxSymbolAnswer {
@@ -208,6 +195,10 @@ func (s *Server) pprofSymbol(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	})
+	if tooMany {
+		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: more than %d distinct addresses; ask in smaller batches", maxSymbols))
+		return
+	}
 	if over {
 		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("admin: symbol answer over %d bytes; ask in smaller batches", maxSymbolAnswer))
 		return

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,7 +126,8 @@ func TestDNSRebindingAuthenticatedServer(t *testing.T) {
 // same-origin page still work, and cheap reads are left alone.
 func TestCrossSiteRefused(t *testing.T) {
 	rec := recorder(t, tracecap.WithMinInterval(0))
-	s := started(t, WithExpensiveInterval(0), WithFlightRecorder(rec), withGCFresh(time.Hour), WithMaxDuration(100*time.Millisecond))
+	s := started(t, WithExpensiveInterval(0), WithFlightRecorder(rec), withGCFresh(time.Hour), WithMaxDuration(100*time.Millisecond),
+		WithHandler("/debug/vitals/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "stream") })))
 	host := s.Addr()
 	guardedReqs := []struct{ method, path string }{
 		{"GET", "/debug/pprof/profile?seconds=0.05"},
@@ -158,6 +160,14 @@ func TestCrossSiteRefused(t *testing.T) {
 				t.Errorf("%s: %s %s: %d, want %d (%.100q)", b.name, r.method, r.path, code, b.want, body)
 			}
 		}
+	}
+	// An event stream opened by another site's page (EventSource sends
+	// Accept: text/event-stream) would hold a capped stream place.
+	if code, _ := rawGet(t, host, "GET", "/debug/vitals/events", host, "Sec-Fetch-Site", "cross-site", "Accept", "text/event-stream"); code != http.StatusForbidden {
+		t.Errorf("cross-site event stream: %d, want 403", code)
+	}
+	if code, _ := rawGet(t, host, "GET", "/debug/vitals/events", host, "Sec-Fetch-Site", "same-origin", "Accept", "text/event-stream"); code != http.StatusOK {
+		t.Errorf("same-origin event stream: %d, want 200", code)
 	}
 	// A cheap read from another site is answered (the browser keeps the
 	// answer from the page; there is nothing to start).
@@ -390,7 +400,7 @@ func TestProfileWritesShareOneBudget(t *testing.T) {
 // the expensive slot at all; a flood is still refused.
 func TestBackToBackNotRefused(t *testing.T) {
 	s := started(t, withGCFresh(time.Hour))
-	for i := range 3 {
+	for i := range 2 {
 		for _, p := range []string{"/debug/pprof/goroutine?debug=2", "/debug/vitals/goroutines", "/debug/pprof/heap?gc=1"} {
 			if resp, body := get(t, s, "GET", p, noCred); resp.StatusCode != 200 {
 				t.Errorf("round %d %s: %d %.80q, want 200", i, p, resp.StatusCode, body)
@@ -400,17 +410,53 @@ func TestBackToBackNotRefused(t *testing.T) {
 	if n := s.guards[guardGoroutines].peak.Load(); n != 0 {
 		t.Error("a dump of a few goroutines took the expensive slot")
 	}
-	// A waiting request gives up with its client.
+	// A waiting request gives up with its client: hold the slot with a
+	// 3 s CPU profile, and let a heap?gc=1 that waits behind it go after
+	// 200 ms; its place in the queue is free again long before the profile
+	// ends.
+	go func() {
+		if resp, err := http.Get("http://" + s.Addr() + "/debug/pprof/profile?seconds=3"); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	sl := s.guards[guardProfile].slot
+	waitFor(t, func() bool { return sl.active.Load() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.Addr()+"/debug/pprof/heap?gc=1", nil)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
-		t.Logf("heap?gc=1 answered %d within 200 ms", resp.StatusCode)
+		t.Errorf("heap?gc=1 behind a 3 s profile answered %d within 200 ms, want it still waiting", resp.StatusCode)
 	}
+	gone := time.Now()
 	waitFor(t, func() bool {
-		s.guards[guardHeapGC].slot.mu.Lock()
-		defer s.guards[guardHeapGC].slot.mu.Unlock()
-		return s.guards[guardHeapGC].slot.waiting == 0
+		sl.mu.Lock()
+		defer sl.mu.Unlock()
+		return sl.waiting == 0
 	})
+	if d := time.Since(gone); d > time.Second || sl.active.Load() != 1 {
+		t.Errorf("the waiter left the queue %v after its client (profile still running: %v)", d, sl.active.Load() == 1)
+	}
+	// A flood is still refused: 16 at once behind the running profile
+	// (the few that may wait give up after 500 ms).
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	impatient := &http.Client{Timeout: 500 * time.Millisecond}
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, err := impatient.Get("http://" + s.Addr() + "/debug/pprof/heap?gc=1"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusTooManyRequests {
+					refused.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := refused.Load(); n < 16-4 {
+		t.Errorf("%d of 16 concurrent expensive requests refused, want all but the 4 that may wait", n)
+	}
 }

@@ -27,7 +27,8 @@ type Route struct {
 	// Summary says what the route serves.
 	Summary string `json:"summary"`
 	// Expensive routes run at most one request at a time, together with
-	// every other expensive route (others get 429).
+	// every other expensive route; others wait their turn, within bounds,
+	// then get 429.
 	Expensive bool `json:"expensive,omitempty"`
 }
 
@@ -285,6 +286,9 @@ func (s *Server) Routes() []Route {
 
 // Handler returns the authenticated handler of every route, for serving the
 // admin routes from a server of your own (on a port that is not public).
+// Without credentials it answers only requests whose Host is a loopback
+// address, "localhost" or a name given to [WithAllowedHosts] (421
+// otherwise), wherever it is served.
 // Requests are cut short when Shutdown or Close is called only if the server
 // was started with Start.
 func (s *Server) Handler() http.Handler { return s.handler }

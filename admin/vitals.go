@@ -66,10 +66,39 @@ func (s *Server) liveState() map[string]any {
 		files, bytes := d.Usage()
 		st["trace_dir"] = map[string]any{"path": d.Path(), "files": files, "bytes": bytes}
 	}
+	st["admin_limits"] = s.limitsState()
 	for _, n := range s.cfg.state {
 		st[n.name] = safeCall(n.f)
 	}
 	return st
+}
+
+// limitsState says how the server's own limits are doing: the expensive
+// slot and the two budgets. Cheap: counters and one lock each.
+func (s *Server) limitsState() map[string]any {
+	sl := s.guards[guardProfile].slot
+	sl.mu.Lock()
+	waiting := sl.waiting
+	sl.mu.Unlock()
+	budget := func(b *budget) map[string]any {
+		return map[string]any{
+			"writes":              b.writes.Load(),
+			"cpu_seconds":         time.Duration(b.spent.Load()).Seconds(),
+			"refused":             b.refused.Load(),
+			"in_flight":           b.inflight.Load(),
+			"budget_per_second_s": b.perSecond.Seconds(),
+		}
+	}
+	return map[string]any{
+		"expensive": map[string]any{
+			"running": sl.active.Load(),
+			"waiting": waiting,
+			"waited":  sl.waited.Load(),
+			"refused": sl.refused.Load(),
+		},
+		"profile_writes": budget(s.writes),
+		"metrics":        budget(s.scrapes),
+	}
 }
 
 // safeCall calls a user's provider, turning a panic into an error value.

@@ -229,6 +229,32 @@ func TestHealthzCheap(t *testing.T) {
 	}
 }
 
+// TestLimitsInVitals: /debug/vitals says how the admin server's own limits
+// are doing, so an operator who got 429 can see why.
+func TestLimitsInVitals(t *testing.T) {
+	s := started(t)
+	get(t, s, "GET", "/debug/pprof/heap", noCred)
+	_, body := get(t, s, "GET", "/debug/vitals", noCred)
+	var v struct {
+		State struct {
+			Limits struct {
+				Expensive struct {
+					Refused *int64 `json:"refused"`
+				} `json:"expensive"`
+				Profile struct {
+					Writes int64 `json:"writes"`
+				} `json:"profile_writes"`
+			} `json:"admin_limits"`
+		} `json:"state"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.State.Limits.Profile.Writes != 1 || v.State.Limits.Expensive.Refused == nil {
+		t.Errorf("admin_limits: %+v in %s", v.State.Limits, body)
+	}
+}
+
 // TestRouteSummaries (issue 17 point 9): every route in the table says what
 // it serves and what it costs, not a placeholder.
 func TestRouteSummaries(t *testing.T) {

@@ -7,7 +7,7 @@
 //
 //   - vitals-admin: github.com/govitals/vitals/admin with its defaults
 //     (one expensive request of any kind at a time, starts at least 1 s
-//     apart, 429 for the rest;
+//     apart, up to 4 waiting their turn for up to 10 s, 429 for the rest;
 //     heap?gc=1 forces no GC when a cycle ended in the last second; full
 //     goroutine dumps refused above 10,000 goroutines without force=1).
 //   - net-http-pprof: the standard library's handlers on
@@ -19,7 +19,9 @@
 // delays (no coordinated omission).
 //
 // FLOOD_PATHS=path1,path2 replaces the flood's paths, to find which kind of
-// request costs the application what.
+// request costs the application what. BenchmarkAdminRouteClasses (in
+// classes_test.go) floods each class of admin route in turn, cheap ones
+// included, next to controls without admin work.
 package admin_test
 
 import (
