@@ -772,6 +772,7 @@ func (m *Monitor) State() State {
 	m.recentM.Lock()
 	s.Recent = append([]Incident(nil), m.recent...)
 	m.recentM.Unlock()
+	m.lifeMu.Lock()
 	switch {
 	case m.own != nil:
 		s.FlightNote = "own"
@@ -782,6 +783,7 @@ func (m *Monitor) State() State {
 	default:
 		s.FlightNote = "off"
 	}
+	m.lifeMu.Unlock()
 	return s
 }
 
