@@ -85,10 +85,14 @@ func TestIncidentChild(t *testing.T) {
 	fmt.Printf("child: GOMEMLIMIT=%d armed=%v err=%v\n", svc.Report().GOMEMLIMIT, svc.Incidents() != nil, svc.Err())
 	switch mode {
 	case "oom":
-		// ~40 MiB/s of live heap until the kernel kills the process.
-		tick := time.NewTicker(25 * time.Millisecond)
-		for range tick.C {
-			growHeapForIncidentTest()
+		// 40 MiB/s of live heap until the kernel kills the process, paced
+		// by elapsed time (a ticker drops ticks on a loaded machine).
+		start := time.Now()
+		for n := 0; ; {
+			for want := int(40 * time.Since(start).Seconds()); n < want; n++ {
+				growHeapForIncidentTest()
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
 	case "spike":
 		time.Sleep(2500 * time.Millisecond) // a quiet baseline
