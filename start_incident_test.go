@@ -377,3 +377,20 @@ func TestIncidentDirEnv(t *testing.T) {
 		t.Error("Start accepted an empty incident directory")
 	}
 }
+
+// Incident capture on the service template: bundles land in the directory,
+// the admin server lists them at /debug/vitals/incidents/, and OnIncident
+// can ship each one elsewhere.
+func ExampleIncidents() {
+	ctx := context.Background()
+	svc, err := vitals.Start(ctx, vitals.Incidents("/var/lib/myservice/incidents",
+		incident.OnIncident(func(i incident.Incident) {
+			fmt.Printf("incident %s: %s (%s)\n", i.Trigger, i.Reason, i.Path) // or upload i.Path
+		})))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer svc.Close()
+	// ... serve ...
+}
