@@ -429,3 +429,29 @@ func TestDirCapsHold(t *testing.T) {
 		t.Errorf("a partial bundle was kept: %v", files)
 	}
 }
+
+func TestContextDisarms(t *testing.T) {
+	m, err := incident.New(t.TempDir(), incident.NoFlightRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !m.State().Armed {
+		t.Fatal("not armed after Start")
+	}
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for m.State().Armed && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if m.State().Armed {
+		t.Error("still armed after its context ended")
+	}
+	if m.Fire(incident.GC, "after the context") {
+		t.Error("Fire admitted a capture on a disarmed monitor")
+	}
+}
