@@ -39,6 +39,10 @@ type incidentConfig struct {
 // serves the bundles at [IncidentsRoute] and captures one on POST
 // .../capture; /metrics gains vitals_incidents_total{trigger}.
 //
+// The leak watchdog's reports start a goroutine bundle through a
+// leak.OnReport hook; an OnReport of your own in [WatchdogOptions] replaces
+// it (the watchdog keeps one callback).
+//
 // It needs the flight recorder: with [FlightRecorder] the bundles share
 // that one (and its snapshot rate limit), else the monitor runs its own.
 // Cost: a check every 100 ms (a few microseconds, no allocation), the

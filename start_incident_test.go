@@ -85,10 +85,14 @@ func TestIncidentChild(t *testing.T) {
 	fmt.Printf("child: GOMEMLIMIT=%d armed=%v err=%v\n", svc.Report().GOMEMLIMIT, svc.Incidents() != nil, svc.Err())
 	switch mode {
 	case "oom":
-		// ~40 MiB/s of live heap until the kernel kills the process.
-		tick := time.NewTicker(25 * time.Millisecond)
-		for range tick.C {
-			growHeapForIncidentTest()
+		// 40 MiB/s of live heap until the kernel kills the process, paced
+		// by elapsed time (a ticker drops ticks on a loaded machine).
+		start := time.Now()
+		for n := 0; ; {
+			for want := int(40 * time.Since(start).Seconds()); n < want; n++ {
+				growHeapForIncidentTest()
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
 	case "spike":
 		time.Sleep(2500 * time.Millisecond) // a quiet baseline
@@ -372,4 +376,21 @@ func TestIncidentDirEnv(t *testing.T) {
 	if _, err := vitals.Start(ctx, vitals.Incidents("")); err == nil {
 		t.Error("Start accepted an empty incident directory")
 	}
+}
+
+// Incident capture on the service template: bundles land in the directory,
+// the admin server lists them at /debug/vitals/incidents/, and OnIncident
+// can ship each one elsewhere.
+func ExampleIncidents() {
+	ctx := context.Background()
+	svc, err := vitals.Start(ctx, vitals.Incidents("/var/lib/myservice/incidents",
+		incident.OnIncident(func(i incident.Incident) {
+			fmt.Printf("incident %s: %s (%s)\n", i.Trigger, i.Reason, i.Path) // or upload i.Path
+		})))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer svc.Close()
+	// ... serve ...
 }

@@ -72,14 +72,17 @@ func (m *Monitor) capture(done <-chan struct{}, ev event) (inc Incident) {
 	skip := func(name, why string) { man.Parts = append(man.Parts, Part{Name: name, Skipped: why}) }
 
 	// The ring moves on: the trace of the seconds before comes first.
+	m.lifeMu.Lock() // Start sets them
+	rec, recErr := m.rec, m.recErr
+	m.lifeMu.Unlock()
 	switch {
-	case m.rec != nil:
+	case rec != nil:
 		part(PartTrace, text, func(w io.Writer) error {
-			_, err := m.rec.SnapshotTo(w, "incident: "+ev.trigger.String())
+			_, err := rec.SnapshotTo(w, "incident: "+ev.trigger.String())
 			return err
 		})
-	case m.recErr != "":
-		skip(PartTrace, "no flight recorder: "+m.recErr)
+	case recErr != "":
+		skip(PartTrace, "no flight recorder: "+recErr)
 	default:
 		skip(PartTrace, "no flight recorder (NoFlightRecorder)")
 	}

@@ -104,6 +104,10 @@ func TestManualCaptureBundle(t *testing.T) {
 	if inc.Trigger != incident.Manual || inc.Path == "" || inc.Err != "" {
 		t.Fatalf("incident = %+v", inc)
 	}
+	// Right away (well inside the 10 s ManualInterval): refused.
+	if _, err := m.Capture(context.Background(), "again"); !errors.Is(err, incident.ErrRateLimited) {
+		t.Errorf("second manual capture: %v, want rate limited", err)
+	}
 	if !strings.HasPrefix(filepath.Base(inc.Path), "incident-manual-") || !strings.HasSuffix(inc.Path, ".zip") {
 		t.Errorf("bundle name %s", inc.Path)
 	}
@@ -148,9 +152,6 @@ func TestManualCaptureBundle(t *testing.T) {
 	mu.Unlock()
 	if n := m.Count(incident.Manual); n != 1 {
 		t.Errorf("Count(Manual) = %d", n)
-	}
-	if _, err := m.Capture(context.Background(), "again"); !errors.Is(err, incident.ErrRateLimited) {
-		t.Errorf("second manual capture: %v, want rate limited", err)
 	}
 }
 
@@ -426,5 +427,31 @@ func TestDirCapsHold(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(small.Dir().Path(), "*.zip")); len(files) != 0 {
 		t.Errorf("a partial bundle was kept: %v", files)
+	}
+}
+
+func TestContextDisarms(t *testing.T) {
+	m, err := incident.New(t.TempDir(), incident.NoFlightRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !m.State().Armed {
+		t.Fatal("not armed after Start")
+	}
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for m.State().Armed && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if m.State().Armed {
+		t.Error("still armed after its context ended")
+	}
+	if m.Fire(incident.GC, "after the context") {
+		t.Error("Fire admitted a capture on a disarmed monitor")
 	}
 }

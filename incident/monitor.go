@@ -198,8 +198,9 @@ func (m *Monitor) Bundles() []string { return m.dir.Files() }
 // [CheckEvery], and unless [NoFlightRecorder] or [WithRecorder], a flight
 // recorder starts (a few percent of CPU; if another one already runs in the
 // process, bundles go without a trace and the manifest says why). Start
-// returns an error only when the monitor is closed; it stops when ctx is
-// done or on [Monitor.Close]. Starting a started monitor is a no-op.
+// returns an error only when the monitor is closed. The checks stop when ctx
+// is done (the flight recorder keeps running until [Monitor.Close], which
+// stops everything). Starting a started monitor is a no-op.
 func (m *Monitor) Start(ctx context.Context) error {
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
@@ -230,6 +231,9 @@ func (m *Monitor) Start(ctx context.Context) error {
 		}
 	}
 	m.stop = make(chan struct{})
+	if m.sig != nil { // armed before, disarmed by its context
+		signal.Stop(m.sig)
+	}
 	if len(m.cfg.signals) > 0 {
 		m.sig = make(chan os.Signal, 1)
 		signal.Notify(m.sig, m.cfg.signals...)
@@ -250,6 +254,11 @@ func (m *Monitor) loop(ctx context.Context, stop chan struct{}, sig chan os.Sign
 	for {
 		select {
 		case <-ctx.Done():
+			m.lifeMu.Lock()
+			if m.stop == stop {
+				m.running = false // disarmed; Start may arm it again
+			}
+			m.lifeMu.Unlock()
 			return
 		case <-stop:
 			return
@@ -772,6 +781,7 @@ func (m *Monitor) State() State {
 	m.recentM.Lock()
 	s.Recent = append([]Incident(nil), m.recent...)
 	m.recentM.Unlock()
+	m.lifeMu.Lock()
 	switch {
 	case m.own != nil:
 		s.FlightNote = "own"
@@ -782,6 +792,7 @@ func (m *Monitor) State() State {
 	default:
 		s.FlightNote = "off"
 	}
+	m.lifeMu.Unlock()
 	return s
 }
 

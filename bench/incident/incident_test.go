@@ -234,6 +234,19 @@ func (p *pauses) max(a, z [4][]uint64, stopping bool) (time.Duration, uint64) {
 	return time.Duration(longest * 1e9), n
 }
 
+// maxOne is the longest pause of histogram i (1: total/other, the pauses
+// that are not the GC's own).
+func (p *pauses) maxOne(i int, a, z [4][]uint64) time.Duration {
+	var longest float64
+	bk := p.s[i].Value.Float64Histogram().Buckets
+	for j := range z[i] {
+		if z[i][j] > a[i][j] && bk[j+1] > longest {
+			longest = bk[j+1]
+		}
+	}
+	return time.Duration(longest * 1e9)
+}
+
 // BenchmarkCapturePause is the longest stop-the-world pause during one
 // capture with 1k, 10k and 100k parked goroutines: vitals' whole bundle
 // (flight recorder, heap, goroutine profiles, goroutine budget 1000),
@@ -245,7 +258,7 @@ func BenchmarkCapturePause(b *testing.B) {
 		name := map[int]string{1000: "1k", 10000: "10k", 100000: "100k"}[n]
 		run := func(b *testing.B, capture func(b *testing.B)) {
 			p := newPauses()
-			var worst, worstStop time.Duration
+			var worst, worstStop, worstOther time.Duration
 			var count uint64
 			b.ResetTimer()
 			for range b.N {
@@ -254,9 +267,11 @@ func BenchmarkCapturePause(b *testing.B) {
 				z := p.read()
 				d, c := p.max(a, z, false)
 				ds, _ := p.max(a, z, true)
-				worst, worstStop, count = max(worst, d), max(worstStop, ds), count+c
+				do := p.maxOne(1, a, z)
+				worst, worstStop, worstOther, count = max(worst, d), max(worstStop, ds), max(worstOther, do), count+c
 			}
 			b.ReportMetric(float64(worst.Microseconds()), "max-pause-µs")
+			b.ReportMetric(float64(worstOther.Microseconds()), "max-nongc-pause-µs")
 			b.ReportMetric(float64(worstStop.Microseconds()), "max-stopping-µs")
 			b.ReportMetric(float64(count)/float64(b.N), "pauses/op")
 		}
@@ -275,6 +290,31 @@ func BenchmarkCapturePause(b *testing.B) {
 					b.Fatal(err)
 				}
 			})
+		})
+		b.Run(name+"/vitals-bundle-no-fr", func(b *testing.B) {
+			m, err := incident.New(b.TempDir(), incident.ManualInterval(0), incident.NoFlightRecorder())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			run(b, func(b *testing.B) {
+				if _, err := m.Capture(context.Background(), "bench"); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+		// The flight recorder alone, running for a second per op with no
+		// capture: the pauses of its own generation switches.
+		b.Run(name+"/flight-recorder-1s", func(b *testing.B) {
+			r, err := tracecap.NewRecorder(tracecap.WithMaxBytes(4 << 20))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := r.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			run(b, func(*testing.B) { time.Sleep(time.Second) })
 		})
 		b.Run(name+"/holmes-goroutine-dump", func(b *testing.B) {
 			run(b, func(*testing.B) {

@@ -156,7 +156,8 @@ type GCFigures struct {
 	HeapGoalLast  uint64        `json:"heap_goal_last_bytes"`
 	GoMemoryFirst uint64        `json:"go_memory_first_bytes"`
 	GoMemoryLast  uint64        `json:"go_memory_last_bytes"`
-	GrowthPerSec  float64       `json:"go_memory_growth_bytes_per_second"`
+	// GrowthPerSec is over the last 3 seconds of the history.
+	GrowthPerSec float64 `json:"go_memory_growth_bytes_per_second"`
 }
 
 // TraceInfo describes the flight-recorder trace.
@@ -377,8 +378,10 @@ func gcFigures(h []incident.Point) *GCFigures {
 	if d := z.TotalCPUSecs - a.TotalCPUSecs; d > 0 {
 		g.CPUShare = (z.GCCPUSeconds - a.GCCPUSeconds) / d
 	}
-	if sec := g.Span.Seconds(); sec > 0 {
-		g.GrowthPerSec = (float64(z.GoMemory) - float64(a.GoMemory)) / sec
+	// Growth over the last seconds (up to 3), the pace at the trigger.
+	r := h[max(0, len(h)-4)]
+	if sec := z.Time.Sub(r.Time).Seconds(); sec > 0 {
+		g.GrowthPerSec = (float64(z.GoMemory) - float64(r.GoMemory)) / sec
 	}
 	return g
 }
@@ -480,7 +483,10 @@ func WriteText(w io.Writer, s *Summary) error {
 		if v.Threshold != 0 {
 			fmt.Fprintf(&buf, "  threshold %s", valueStr(v.Threshold, v.Unit))
 		}
-		if v.Limit != 0 {
+		switch {
+		case v.Limit != 0 && v.Unit == "goroutines":
+			fmt.Fprintf(&buf, "  (lowest in the spike window %s)", valueStr(v.Limit, v.Unit))
+		case v.Limit != 0:
 			fmt.Fprintf(&buf, "  of %s", valueStr(v.Limit, v.Unit))
 		}
 		fmt.Fprintln(&buf)
@@ -523,9 +529,9 @@ func WriteText(w io.Writer, s *Summary) error {
 		}
 	}
 	if g := s.GC; g != nil {
-		fmt.Fprintf(&buf, "\nGC over the %v before the trigger: %d cycles, %.0f%% of CPU; live heap %s → %s (goal %s); Go memory %s → %s (%+.1f MiB/s)\n",
-			g.Span.Round(time.Second), g.Cycles, 100*g.CPUShare, bytesStr(g.HeapLiveFirst), bytesStr(g.HeapLiveLast), bytesStr(g.HeapGoalLast),
-			bytesStr(g.GoMemoryFirst), bytesStr(g.GoMemoryLast), g.GrowthPerSec/(1<<20))
+		fmt.Fprintf(&buf, "\nGC over the %v before the trigger: %d cycles, %.0f%% of CPU; live heap %s → %s (goal %s); Go memory %s → %s (%+.1f MiB/s over the last seconds)\n",
+			g.Span.Round(time.Second), g.Cycles, 100*g.CPUShare, size(g.HeapLiveFirst), size(g.HeapLiveLast), size(g.HeapGoalLast),
+			size(g.GoMemoryFirst), size(g.GoMemoryLast), g.GrowthPerSec/(1<<20))
 	}
 	if t := s.Trace; t != nil {
 		fmt.Fprintf(&buf, "\nflight-recorder trace: %s, %v of execution before the trigger (%d events): %s\n", bytesStr(uint64(t.Bytes)), t.Span.Round(time.Millisecond), t.Events, t.Command)
@@ -580,6 +586,14 @@ func bytesStr(b uint64) string {
 		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", b)
+}
+
+// size is bytesStr with 0 as "0 B" (a measured zero, not an absent limit).
+func size(b uint64) string {
+	if b == 0 {
+		return "0 B"
+	}
+	return bytesStr(b)
 }
 
 func cpus(q float64) string {
