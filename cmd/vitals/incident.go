@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/govitals/vitals/admin"
 	"github.com/govitals/vitals/incident"
 	"github.com/govitals/vitals/incident/inspect"
+	"github.com/govitals/vitals/internal/adminclient"
 )
 
 func init() {
@@ -29,7 +29,7 @@ func init() {
 // runIncident summarises a bundle, or every bundle of a directory (newest
 // in full), or asks a service's admin server for a manual capture.
 // Exit code: 0 done, 1 a bundle could not be read or the capture failed,
-// 2 usage errors.
+// 64 usage errors.
 func runIncident(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "capture" {
 		return runIncidentCapture(args[1:], stdout, stderr)
@@ -44,20 +44,13 @@ func runIncident(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "       vitals incident capture [--token T] [--user u:p] [--reason R] URL   ask a service's admin server for a bundle now")
 		fs.PrintDefaults()
 	}
-	var paths []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		paths = append(paths, fs.Arg(0))
-		args = fs.Args()[1:]
+	paths, code, done := parseFlags(fs, args)
+	if done {
+		return code
 	}
 	if len(paths) != 1 {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	files, err := bundlesAt(paths[0])
 	if err != nil {
@@ -66,9 +59,9 @@ func runIncident(args []string, stdout, stderr io.Writer) int {
 	}
 	if *extract != "" && len(files) != 1 {
 		fmt.Fprintln(stderr, "vitals incident: --extract needs one bundle, not a directory")
-		return 2
+		return exitUsage
 	}
-	code := 0
+	code = exitOK
 	var sums []*inspect.Summary
 	for i, f := range files {
 		b, err := inspect.Open(f)
@@ -178,43 +171,36 @@ func runIncidentCapture(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: vitals incident capture [flags] URL   (URL: the service's admin address, e.g. http://127.0.0.1:6060)")
 		fs.PrintDefaults()
 	}
-	var urls []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		urls = append(urls, fs.Arg(0))
-		args = fs.Args()[1:]
+	urls, code, done := parseFlags(fs, args)
+	if done {
+		return code
 	}
 	if len(urls) != 1 {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	base, err := url.Parse(strings.TrimRight(urls[0], "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		fmt.Fprintf(stderr, "vitals incident capture: %q is not an http(s) URL\n", urls[0])
-		return 2
+		fmt.Fprintf(stderr, "vitals incident capture: %q is not an http(s) URL\n", adminclient.Redact(urls[0]))
+		return exitUsage
 	}
-	tok := *token
-	if tok == "" {
-		tok = os.Getenv(admin.TokenEnv)
+	creds, err := adminclient.FromFlags(*token, *user, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "vitals incident capture: %v\n", err)
+		return exitUsage
 	}
 	auth := func(req *http.Request) error {
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
+		if creds.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+creds.Token)
 		}
-		if *user != "" {
-			u, p, ok := strings.Cut(*user, ":")
-			if !ok {
-				return errors.New("--user wants user:password")
-			}
-			req.SetBasicAuth(u, p)
+		if creds.Basic {
+			req.SetBasicAuth(creds.User, creds.Password)
 		}
 		return nil
 	}
+	// The capture is a POST to the origin it was given: no redirect is
+	// followed, so the credentials never reach another origin.
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -226,18 +212,18 @@ func runIncidentCapture(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vitals incident capture: %v\n", err)
-		return 2
+		return exitUsage
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "vitals incident capture: %v\n", err)
+		fmt.Fprintf(stderr, "vitals incident capture: %v\n", adminclient.Clean(err.Error()))
 		return 1
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	var inc incident.Incident
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &inc) != nil || inc.Path == "" {
-		fmt.Fprintf(stderr, "vitals incident capture: %s: %s\n", resp.Status, strings.TrimSpace(string(body)))
+		fmt.Fprintf(stderr, "vitals incident capture: %s: %s\n", resp.Status, adminclient.Clean(strings.TrimSpace(string(body))))
 		return 1
 	}
 	fmt.Fprintf(stdout, "captured %s (%d bytes, %v)\n", inc.Path, inc.Bytes, inc.Took.Round(time.Millisecond))
@@ -246,7 +232,7 @@ func runIncidentCapture(args []string, stdout, stderr io.Writer) int {
 	}
 	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, route+url.PathEscape(filepath.Base(inc.Path)), nil)
 	_ = auth(req)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = hc.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "vitals incident capture: download: %v\n", err)
 		return 1

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/govitals/vitals"
@@ -139,5 +142,42 @@ func TestIncidentUsageAndBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errb.String(), tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// A capture redirected to another origin (same host, another port) must not
+// carry the credentials there, and a usage error exits with the usage code.
+func TestIncidentCaptureNoCredentialsAcrossOrigins(t *testing.T) {
+	clearEnv(t)
+	var got []string
+	var mu sync.Mutex
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Error(w, "nothing here", http.StatusNotFound)
+	}))
+	defer other.Close()
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer first.Close()
+	var out, errb bytes.Buffer
+	if code := run([]string{"incident", "capture", "--token", "s3cret", first.URL}, &out, &errb); code != exitWarn {
+		t.Errorf("capture against a redirect: exit %d, want %d; stderr %s", code, exitWarn, errb.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, a := range got {
+		if a != "" {
+			t.Errorf("the other origin received Authorization %q", a)
+		}
+	}
+	errb.Reset()
+	if code := run([]string{"incident", "capture"}, &out, &errb); code != exitUsage {
+		t.Errorf("capture without a URL: exit %d, want %d", code, exitUsage)
+	}
+	if code := run([]string{"incident", "-h"}, &out, &errb); code != exitOK {
+		t.Errorf("incident -h: exit %d, want 0", code)
 	}
 }
