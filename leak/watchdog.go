@@ -384,7 +384,7 @@ func (w *Watchdog) State() WatchdogState {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := w.st
-	if !st.VerdictAt.IsZero() {
+	if st.WarmingUp && !st.VerdictAt.IsZero() {
 		st.VerdictIn = max(0, st.VerdictAt.Sub(w.c.now()))
 	}
 	return st
@@ -456,6 +456,9 @@ func (w *Watchdog) sampleLocked(now time.Time) *Report {
 	if !w.haveBase {
 		w.haveBase = true
 		w.st.WarmingUp = false
+		// The estimate made at the first sample can run ahead of the
+		// sampling ticks by a fraction of an interval; the verdict came now.
+		w.st.VerdictAt = now
 		w.floor = lo
 		w.setBaseline(lo, n, "learned")
 		return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/govitals/vitals/checklist"
 	"github.com/govitals/vitals/doctor"
+	"github.com/govitals/vitals/internal/adminclient"
 	"github.com/govitals/vitals/promtargets"
 )
 
@@ -75,7 +76,7 @@ func (p *promFlags) run(ctx context.Context, others int, opts []doctor.Option, a
 		return 2
 	}
 	if len(targets) == 0 {
-		fmt.Fprintf(stderr, "vitals doctor: no active target of %s matches (jobs %v, labels %v)\n", *p.url, p.jobs, p.labels)
+		fmt.Fprintf(stderr, "vitals doctor: no active target of %s matches (jobs %v, labels %v)\n", adminclient.Redact(*p.url), p.jobs, p.labels)
 		return 2
 	}
 	var urls []string
@@ -106,7 +107,7 @@ func (p *promFlags) run(ctx context.Context, others int, opts []doctor.Option, a
 		st := []checklist.Status{checklist.Pass, checklist.Warn, checklist.Fail}[code]
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(promOutput{Schema: 1, Prometheus: *p.url, Status: st, ExitCode: code, Jobs: jobs}); err != nil {
+		if err := enc.Encode(promOutput{Schema: 1, Prometheus: adminclient.Redact(*p.url), Status: st, ExitCode: code, Jobs: jobs}); err != nil {
 			fmt.Fprintln(stderr, "vitals doctor:", err)
 			return 2
 		}
@@ -131,7 +132,7 @@ func (p *promFlags) run(ctx context.Context, others int, opts []doctor.Option, a
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\n%d targets of %s in %d jobs: %d fail, %d warn, %d pass\n", len(audits), *p.url, len(jobs),
+	fmt.Fprintf(&b, "\n%d targets of %s in %d jobs: %d fail, %d warn, %d pass\n", len(audits), adminclient.Redact(*p.url), len(jobs),
 		counts[checklist.Fail], counts[checklist.Warn], counts[checklist.Pass]+counts[checklist.Skip])
 	if _, err := io.WriteString(stdout, b.String()); err != nil {
 		return 2

@@ -127,12 +127,12 @@ func TestIncidentUsageAndBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no args", []string{"incident"}, 2, "usage"},
+		{"no args", []string{"incident"}, exitUsage, "usage"},
 		{"missing file", []string{"incident", filepath.Join(t.TempDir(), "nope.zip")}, 1, "no such file"},
 		{"empty dir", []string{"incident", t.TempDir()}, 1, "no *.zip bundles"},
 		{"truncated bundle", []string{"incident", bad}, 1, "not a complete bundle"},
-		{"capture no url", []string{"incident", "capture"}, 2, "usage"},
-		{"capture bad url", []string{"incident", "capture", "ftp://x"}, 2, "not an http(s) URL"},
+		{"capture no url", []string{"incident", "capture"}, exitUsage, "usage"},
+		{"capture bad url", []string{"incident", "capture", "ftp://x"}, exitUsage, "not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

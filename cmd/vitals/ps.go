@@ -18,7 +18,7 @@ func init() {
 }
 
 // runPS scans /proc with package procscan. Exit code: 0 all pass, 1
-// warnings, 2 failures (and usage errors).
+// warnings, 2 failures, 64 usage errors.
 func runPS(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ps", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,16 +32,17 @@ func runPS(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: vitals ps [--json] [--pid 1,2] [--no-probe] [flags]")
 		fmt.Fprintln(stderr, "Lists every Go process this user may read, with its Go version, module, cgroup limits,")
 		fmt.Fprintln(stderr, "runtime settings and listening ports, and audits each against the production checklist.")
-		fmt.Fprintln(stderr, "Listening ports are probed on loopback only. Exit code: 0 all pass, 1 warnings, 2 failures.")
+		fmt.Fprintln(stderr, "Listening ports are probed on loopback only. Exit code: 0 all pass, 1 warnings, 2 failures, 64 usage error.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	rest, code, done := parseFlags(fs, args)
+	if done {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vitals ps: unexpected argument %q\n", fs.Arg(0))
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "vitals ps: unexpected argument %q\n", termSafeArg(rest[0]))
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	opts := []procscan.Option{procscan.WithProbeTimeout(*timeout), procscan.WithConcurrency(*parallel)}
 	if *noProbe {
@@ -52,7 +53,7 @@ func runPS(args []string, stdout, stderr io.Writer) int {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || n <= 0 {
 				fmt.Fprintf(stderr, "vitals ps: --pid %q: want comma-separated process IDs\n", *pids)
-				return 2
+				return exitUsage
 			}
 			opts = append(opts, procscan.WithPIDs(n))
 		}
@@ -66,7 +67,7 @@ func runPS(args []string, stdout, stderr io.Writer) int {
 		useColor = colorTerminal(stdout)
 	default:
 		fmt.Fprintf(stderr, "vitals ps: --color %q: want auto, always or never\n", *color)
-		return 2
+		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

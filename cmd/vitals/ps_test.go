@@ -74,8 +74,8 @@ func TestPS(t *testing.T) {
 func TestPSUsage(t *testing.T) {
 	for _, args := range [][]string{{"ps", "--pid", "x"}, {"ps", "extra"}, {"ps", "--color", "pink"}} {
 		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 {
-			t.Errorf("%v: exit %d, stderr %q; want 2 with a message", args, code, errb.String())
+		if code := run(args, &out, &errb); code != exitUsage || errb.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q; want %d with a message", args, code, errb.String(), exitUsage)
 		}
 	}
 }
