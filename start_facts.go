@@ -5,6 +5,7 @@ import (
 
 	"github.com/govitals/vitals/cgroup"
 	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/tracecap"
 )
 
 // liveFacts adds to f what the report and the watchdog do not know: the CFS
@@ -29,5 +30,12 @@ func (s *Service) liveFacts(f *checklist.Facts) {
 	// capture from the admin server while it runs (reported as running for
 	// those seconds).
 	f.TraceKnown = true
-	f.TraceRunning = trace.IsEnabled() && (s.recorder == nil || !s.recorder.Running())
+	f.TraceRunning = trace.IsEnabled() && !running(s.recorder)
+	if f.TraceRunning && s.incidents != nil && running(s.incidents.Recorder()) {
+		// Incident capture keeps its own flight recorder: bounded too.
+		f.TraceRunning = false
+	}
 }
+
+// running reports whether r is a flight recorder that is running.
+func running(r *tracecap.Recorder) bool { return r != nil && r.Running() }

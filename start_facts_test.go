@@ -73,3 +73,27 @@ func BenchmarkServiceFacts(b *testing.B) {
 		_ = checklist.Evaluate(svc.facts())
 	}
 }
+
+// TestIncidentRecorderIsBounded: incident capture keeps a flight recorder
+// on, which is bounded tracing; the trace rule must not warn about it.
+func TestIncidentRecorderIsBounded(t *testing.T) {
+	if trace.IsEnabled() {
+		t.Skip("another trace is running")
+	}
+	svc, err := Start(context.Background(), quiet(), NoWatchdog(), NoAdmin(), Incidents(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if svc.Incidents() == nil || !running(svc.Incidents().Recorder()) {
+		t.Skipf("incident capture has no flight recorder running: %v", svc.Err())
+	}
+	if !trace.IsEnabled() {
+		t.Fatal("the flight recorder runs but the tracer is off")
+	}
+	var f checklist.Facts
+	svc.liveFacts(&f)
+	if !f.TraceKnown || f.TraceRunning {
+		t.Errorf("facts with only the incident flight recorder: known %v, running %v; want known, not running", f.TraceKnown, f.TraceRunning)
+	}
+}
