@@ -217,7 +217,7 @@ func TestDeltaProfile(t *testing.T) {
 	go func() {
 		for i := 0; ctx.Err() == nil; i++ {
 			deltaSink = deltaAlloc()
-			if i%50 == 49 {
+			if i%10 == 9 {
 				// The allocs profile is as of the last completed GC cycle:
 				// make sure cycles complete inside the window, whatever the
 				// heap goal (flaky on a loaded machine otherwise).

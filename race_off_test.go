@@ -1,0 +1,6 @@
+//go:build !race
+
+package vitals_test
+
+// raceEnabled: this test binary is built with -race.
+const raceEnabled = false
