@@ -5,7 +5,8 @@ import (
 )
 
 // newDashboard builds the live dashboard [Start] mounts at /debug/vitals/ on
-// the admin server, fed by the start-up report and the leak watchdog. It
+// the admin server, fed by the start-up report, the leak watchdog and the
+// incident monitor (its recent incidents are marked on the charts). It
 // samples only while a page is open.
 func (s *Service) newDashboard(c *startConfig) (*dashboard.Dashboard, error) {
 	opts := []dashboard.Option{
@@ -21,6 +22,17 @@ func (s *Service) newDashboard(c *startConfig) (*dashboard.Dashboard, error) {
 		opts = append(opts, dashboard.WithWatchdog(func() dashboard.Watchdog {
 			st := wd.State()
 			return dashboard.Watchdog{Baseline: st.Baseline, Threshold: st.Threshold, Suspected: st.Suspected}
+		}))
+	}
+	if s.incidents != nil {
+		m := s.incidents
+		opts = append(opts, dashboard.WithIncidents(func() []dashboard.Incident {
+			recent := m.State().Recent
+			out := make([]dashboard.Incident, 0, len(recent))
+			for _, inc := range recent {
+				out = append(out, dashboard.Incident{Time: inc.Time, Trigger: inc.Trigger.String(), Reason: inc.Reason})
+			}
+			return out
 		}))
 	}
 	return dashboard.New(opts...)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/govitals/vitals"
 	"github.com/govitals/vitals/admin"
+	"github.com/govitals/vitals/incident"
 )
 
 // Start mounts the dashboard at /debug/vitals/ behind the admin server's
@@ -107,5 +108,54 @@ func TestStartNoDashboard(t *testing.T) {
 	_, _ = bufio.NewReader(resp.Body).WriteTo(body)
 	if resp.StatusCode != http.StatusOK || body.String() != "mine" {
 		t.Errorf("/debug/vitals/ = %d %q, want the user's handler", resp.StatusCode, body)
+	}
+}
+
+// With vitals.Incidents, the dashboard's stream carries the monitor's recent
+// incidents, which the page marks on its charts.
+func TestStartDashboardMarksIncidents(t *testing.T) {
+	ctx := context.Background()
+	svc, err := vitals.Start(ctx, vitals.Incidents(t.TempDir(), incident.NoFlightRecorder()),
+		vitals.AdminOptions(admin.WithAddr("127.0.0.1:0"), admin.WithBearerToken("dash-token")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if svc.Incidents() == nil || svc.Admin() == nil {
+		t.Fatalf("no monitor or admin: %v", svc.Err())
+	}
+	if _, err := svc.Incidents().Capture(ctx, "dashboard mark test"); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+svc.Admin().Addr()+"/debug/vitals/events", nil)
+	req.Header.Set("Authorization", "Bearer dash-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	var hello struct {
+		Incidents []struct {
+			T       float64 `json:"t"`
+			Trigger string  `json:"trigger"`
+			Reason  string  `json:"reason"`
+		} `json:"incidents"`
+	}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("event stream: %v", err)
+		}
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			if err := json.Unmarshal([]byte(data), &hello); err != nil {
+				t.Fatalf("hello: %v", err)
+			}
+			break
+		}
+	}
+	if len(hello.Incidents) != 1 || hello.Incidents[0].Trigger != "manual" ||
+		!strings.Contains(hello.Incidents[0].Reason, "dashboard mark test") || hello.Incidents[0].T <= 0 {
+		t.Errorf("incidents in the dashboard's hello = %+v, want the manual capture", hello.Incidents)
 	}
 }

@@ -2,6 +2,7 @@ package vitals
 
 import (
 	"runtime/trace"
+	"time"
 
 	"github.com/govitals/vitals/cgroup"
 	"github.com/govitals/vitals/checklist"
@@ -10,7 +11,8 @@ import (
 
 // liveFacts adds to f what the report and the watchdog do not know: the CFS
 // throttling counters of the process's cgroup (totals since the cgroup
-// began) and whether an execution trace runs outside the flight recorder.
+// began), whether an execution trace runs outside the flight recorder, and
+// the incident monitor's recent incidents.
 // Cost: with a CPU quota, one pread of cpu.stat through a reader opened on
 // first use and kept until Close (a few µs, no allocation); it runs when
 // metrics are scraped (at most once a second) and on /debug/vitals.
@@ -31,9 +33,25 @@ func (s *Service) liveFacts(f *checklist.Facts) {
 	// those seconds).
 	f.TraceKnown = true
 	f.TraceRunning = trace.IsEnabled() && !running(s.recorder)
-	if f.TraceRunning && s.incidents != nil && running(s.incidents.Recorder()) {
-		// Incident capture keeps its own flight recorder: bounded too.
-		f.TraceRunning = false
+	if m := s.incidents; m != nil {
+		if f.TraceRunning && running(m.Recorder()) {
+			// Incident capture keeps its own flight recorder: bounded too.
+			f.TraceRunning = false
+		}
+		// The monitor's state: a lock, a copy of at most 10 incidents.
+		st := m.State()
+		f.IncidentsKnown = true
+		f.IncidentsTotal = 0
+		for _, n := range st.Counts {
+			f.IncidentsTotal += n
+		}
+		now := time.Now()
+		f.RecentIncidents = nil
+		for _, inc := range st.Recent {
+			if age := now.Sub(inc.Time); age >= 0 && age <= checklist.IncidentWindow {
+				f.RecentIncidents = append(f.RecentIncidents, checklist.IncidentFact{Time: inc.Time, Trigger: inc.Trigger.String(), Reason: inc.Reason})
+			}
+		}
 	}
 }
 

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"runtime/trace"
+	"strings"
 	"testing"
 
 	"github.com/govitals/vitals/admin"
 	"github.com/govitals/vitals/checklist"
+	"github.com/govitals/vitals/incident"
 )
 
 // TestServiceFactsServed: /debug/vitals carries the checklist facts, and an
@@ -71,6 +73,47 @@ func BenchmarkServiceFacts(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = checklist.Evaluate(svc.facts())
+	}
+}
+
+// TestServiceFactsIncidents: with incident capture on, the facts carry the
+// monitor's recent incidents and the "incidents" rule warns about them.
+func TestServiceFactsIncidents(t *testing.T) {
+	ctx := context.Background()
+	svc, err := Start(ctx, quiet(), NoWatchdog(), Incidents(t.TempDir(), incident.NoFlightRecorder()),
+		AdminOptions(admin.WithAddr("127.0.0.1:0"), admin.WithBasicAuth("ops", "pw")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	status := func() checklist.Result {
+		t.Helper()
+		code, body := fetch(t, svc.Admin().Addr(), "/debug/vitals")
+		var v struct {
+			State struct {
+				Facts *checklist.Facts `json:"facts"`
+			} `json:"state"`
+		}
+		if err := json.Unmarshal([]byte(body), &v); code != 200 || err != nil || v.State.Facts == nil {
+			t.Fatalf("/debug/vitals: %d %v", code, err)
+		}
+		for _, r := range checklist.Evaluate(*v.State.Facts) {
+			if r.ID == "incidents" {
+				return r
+			}
+		}
+		t.Fatal("no incidents rule")
+		return checklist.Result{}
+	}
+	if r := status(); r.Status != checklist.Pass {
+		t.Errorf("before any incident: %v %q, want pass", r.Status, r.Evidence)
+	}
+	if _, err := svc.Incidents().Capture(ctx, "facts test"); err != nil {
+		t.Fatal(err)
+	}
+	if r := status(); r.Status != checklist.Warn || !strings.Contains(r.Evidence, "1 incident in the last hour: manual at ") ||
+		!strings.Contains(r.Evidence, "(facts test)") {
+		t.Errorf("after a capture: %v %q, want a warning naming it", r.Status, r.Evidence)
 	}
 }
 

@@ -173,9 +173,12 @@ func WithMaxDuration(d time.Duration) Option {
 }
 
 // WithGoroutineBudget sets the goroutine count above which full goroutine
-// dumps (goroutine?debug=2 and the grouped page) are refused unless the
-// request says force=1 (default 10,000). A full dump stops the world for
-// roughly 50 ms per 10,000 goroutines.
+// dumps are not taken unless the request says force=1 (default 10,000): a
+// full dump stops the world for roughly 50 ms per 10,000 goroutines. Above
+// it goroutine?debug=2 is refused (413), and the grouped page
+// /debug/vitals/goroutines is built from the goroutine profile (debug=1,
+// collected without a long pause: stacks, counts and labels, but no IDs,
+// states or created-by frames).
 func WithGoroutineBudget(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 0 {

@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,8 +146,8 @@ func TestGoroutineBudget(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !contains(body, "force=1") {
 		t.Errorf("over budget: %d %q, want 413 naming force=1", resp.StatusCode, body)
 	}
-	if resp, _ := get(t, s, "GET", "/debug/vitals/goroutines", noCred); resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("grouped page over budget: %d, want 413", resp.StatusCode)
+	if resp, _ := get(t, s, "GET", "/debug/vitals/goroutines", noCred); resp.StatusCode != 200 || resp.Header.Get("X-Vitals-Goroutines") != "profile" {
+		t.Errorf("grouped page over budget: %d %q, want 200 from the profile", resp.StatusCode, resp.Header.Get("X-Vitals-Goroutines"))
 	}
 	if resp, _ := get(t, s, "GET", "/debug/pprof/goroutine?debug=2&force=1", noCred); resp.StatusCode != 200 {
 		t.Errorf("forced: %d, want 200", resp.StatusCode)
@@ -308,5 +310,77 @@ func TestHeapGC(t *testing.T) {
 	})
 	if _, err := New(WithForcedGCInterval(-time.Second)); err == nil {
 		t.Error("negative forced GC interval accepted")
+	}
+}
+
+// parkedForGroupedPage is where the goroutines of
+// TestGroupedPageAboveBudget wait; the page must name it.
+func parkedForGroupedPage(stop chan struct{}) { <-stop }
+
+// TestGroupedPageAboveBudget: above the goroutine budget the grouped page
+// is built from the goroutine profile (no stop-the-world dump) and still
+// shows the stack, the count and the labels; force=1 takes the full dump,
+// with states and created-by frames.
+func TestGroupedPageAboveBudget(t *testing.T) {
+	const n = 3000
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(n)
+	pprof.Do(context.Background(), pprof.Labels("job", "parked"), func(context.Context) {
+		for range n {
+			go func() { defer wg.Done(); parkedForGroupedPage(stop) }()
+		}
+	})
+	t.Cleanup(func() { close(stop); wg.Wait() })
+	s := started(t, WithGoroutineBudget(1000))
+	type group struct {
+		Count     int                     `json:"count"`
+		States    map[string]int          `json:"states"`
+		Labels    map[string]string       `json:"labels"`
+		Frames    []struct{ Func string } `json:"frames"`
+		CreatedBy *struct{ Func string }  `json:"created_by"`
+	}
+	for _, tt := range []struct {
+		path, source string
+		full         bool
+	}{
+		{"/debug/vitals/goroutines?format=json", "profile", false},
+		{"/debug/vitals/goroutines?format=json&force=1", "full", true},
+	} {
+		t.Run(tt.source, func(t *testing.T) {
+			resp, body := get(t, s, "GET", tt.path, noCred)
+			if resp.StatusCode != 200 || resp.Header.Get("X-Vitals-Goroutines") != tt.source {
+				t.Fatalf("%d, source %q, want 200 from %s: %.200q", resp.StatusCode, resp.Header.Get("X-Vitals-Goroutines"), tt.source, body)
+			}
+			var doc struct {
+				Groups []group `json:"groups"`
+			}
+			if err := json.Unmarshal(body, &doc); err != nil {
+				t.Fatal(err)
+			}
+			var found *group
+			for i, g := range doc.Groups {
+				for _, f := range g.Frames {
+					if f.Func == "github.com/govitals/vitals/admin.parkedForGroupedPage" {
+						found = &doc.Groups[i]
+					}
+				}
+			}
+			if found == nil {
+				t.Fatalf("no group with the parked function in %d groups", len(doc.Groups))
+			}
+			if found.Count != n {
+				t.Errorf("group of %d, want %d", found.Count, n)
+			}
+			// The profile always has the labels; a full dump prints them
+			// only under GODEBUG=tracebacklabels (Go 1.26) or in modules
+			// declaring go 1.27.
+			if !tt.full && found.Labels["job"] != "parked" {
+				t.Errorf("labels %v, want job=parked", found.Labels)
+			}
+			if got := found.CreatedBy != nil && found.States["chan receive"] == n; got != tt.full {
+				t.Errorf("created by %v, states %v: full detail %v, want %v", found.CreatedBy, found.States, got, tt.full)
+			}
+		})
 	}
 }

@@ -180,7 +180,7 @@ func (s *Server) register() error {
 		{"/metrics", "Prometheus metrics, text or OpenMetrics; gathered in a budget of its own", false, s.budgeted(s.scrapes, metrics)},
 		{"/healthz", "liveness: \"ok\", no work; open without credentials unless WithHealthzAuth", false, s.healthz},
 		{"/debug/vitals", "JSON: start-up report, live state from runtime/metrics (no stop-the-world), routes", false, s.vitalsState},
-		{"/debug/vitals/goroutines", "goroutines grouped by stack, ?format=text|json|html; a full dump (stop-the-world, about 50 ms per 10,000 goroutines; refused above the budget without force=1)", true, s.goroutines},
+		{"/debug/vitals/goroutines", "goroutines grouped by stack, ?format=text|json|html; a full dump up to the goroutine budget (stop-the-world, about 50 ms per 10,000 goroutines), the goroutine profile above it (no long pause; no IDs, states or created-by) unless force=1", true, s.goroutines},
 		{"/debug/vitals/trace", "bounded execution trace for ?seconds=N (default 5, capped); ?save=1 keeps it in the trace directory and answers its name", true, s.vitalsTrace},
 		{"/debug/vitals/flight", "flight-recorder snapshot of the last seconds, rate-limited; ?reason= names it", true, s.flight},
 	}

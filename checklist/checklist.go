@@ -176,6 +176,23 @@ type Facts struct {
 	// long until it can give one (0 = unknown or due now).
 	WatchdogWarmingUp bool          `json:"watchdog_warming_up,omitempty"`
 	WatchdogVerdictIn time.Duration `json:"watchdog_verdict_in_ns,omitempty"`
+
+	// IncidentsKnown is true when an incident monitor's state was read
+	// (vitals.Incidents, VITALS_INCIDENT_DIR).
+	IncidentsKnown bool `json:"incidents_known,omitempty"`
+	// IncidentsTotal is how many incidents the monitor captured since the
+	// process started.
+	IncidentsTotal uint64 `json:"incidents_total,omitempty"`
+	// RecentIncidents are the incidents within [IncidentWindow] of the
+	// state's time, oldest first.
+	RecentIncidents []IncidentFact `json:"recent_incidents,omitempty"`
+}
+
+// IncidentFact is one incident as the "incidents" rule cites it.
+type IncidentFact struct {
+	Time    time.Time `json:"time"`
+	Trigger string    `json:"trigger"` // "memory", "goroutines", …
+	Reason  string    `json:"reason,omitempty"`
 }
 
 // Thresholds of the rules, exported so alerting rules and documentation can
@@ -192,6 +209,9 @@ const (
 	MinPeriods = 100
 	// HeapNearLimit is the share of GOMEMLIMIT at which the live heap warns.
 	HeapNearLimit = 0.95
+	// IncidentWindow is how recent an incident must be for the
+	// "incidents" rule to warn.
+	IncidentWindow = time.Hour
 )
 
 // rule is one checklist row.
@@ -211,6 +231,7 @@ var rules = []rule{
 	{"throttling", "CPU not throttled by the cgroup", ruleThrottling},
 	{"heap", "live heap below GOMEMLIMIT", ruleHeap},
 	{"goroutines", "goroutine count not climbing", ruleGoroutines},
+	{"incidents", "no recent incidents", ruleIncidents},
 }
 
 // IDs returns the IDs of every rule in evaluation order.
@@ -461,6 +482,49 @@ func ruleGoroutines(f *Facts) (Status, string, string) {
 			"look at the goroutine groups that grew (/debug/vitals/goroutines) and stop them"
 	}
 	return Pass, ev, ""
+}
+
+// maxIncidentsCited is how many recent incidents the evidence names.
+const maxIncidentsCited = 3
+
+func ruleIncidents(f *Facts) (Status, string, string) {
+	if !f.IncidentsKnown {
+		return Skip, "no incident monitor (vitals.Incidents or VITALS_INCIDENT_DIR)", ""
+	}
+	n := len(f.RecentIncidents)
+	if n == 0 {
+		return Pass, fmt.Sprintf("no incident in the last %s (%d since the start)", windowText(IncidentWindow), f.IncidentsTotal), ""
+	}
+	var b strings.Builder
+	word := "incidents"
+	if n == 1 {
+		word = "incident"
+	}
+	fmt.Fprintf(&b, "%d %s in the last %s: ", n, word, windowText(IncidentWindow))
+	// The newest first: they matter most.
+	for i := range min(n, maxIncidentsCited) {
+		inc := f.RecentIncidents[n-1-i]
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s at %s UTC", inc.Trigger, inc.Time.UTC().Format("15:04:05"))
+		if inc.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", inc.Reason)
+		}
+	}
+	if n > maxIncidentsCited {
+		fmt.Fprintf(&b, "; %d more", n-maxIncidentsCited)
+	}
+	return Warn, b.String(),
+		"read the bundles: vitals incident DIR (the monitor's directory), or list and fetch them from /debug/vitals/incidents/"
+}
+
+// windowText is "hour" for one hour, else the duration.
+func windowText(d time.Duration) string {
+	if d == time.Hour {
+		return "hour"
+	}
+	return d.String()
 }
 
 func sourceSuffix(s string) string {

@@ -76,6 +76,19 @@ func TestRules(t *testing.T) {
 		{"goroutines unknown", Facts{}, "goroutines", Skip, nil},
 		{"goroutines steady", Facts{GoroutinesKnown: true, Goroutines: 40, GoroutineBaseline: 38}, "goroutines", Pass, []string{"40 goroutines", "steady state 38"}},
 		{"goroutines leak", Facts{GoroutinesKnown: true, Goroutines: 4000, GoroutineBaseline: 38, LeakSuspected: true}, "goroutines", Fail, []string{"climbing"}},
+
+		{"incidents unknown", Facts{}, "incidents", Skip, []string{"no incident monitor"}},
+		{"incidents none recent", Facts{IncidentsKnown: true, IncidentsTotal: 4}, "incidents", Pass, []string{"no incident in the last hour", "4 since the start"}},
+		{"incidents one", Facts{IncidentsKnown: true, IncidentsTotal: 1, RecentIncidents: []IncidentFact{
+			{Time: time.Date(2026, 12, 1, 12, 3, 7, 0, time.UTC), Trigger: "memory", Reason: "Go memory 188.2 MiB is 82% of the effective limit 230.4 MiB"},
+		}}, "incidents", Warn, []string{"1 incident in the last hour: memory at 12:03:07 UTC (Go memory 188.2 MiB is 82%"}},
+		{"incidents many, newest first", Facts{IncidentsKnown: true, IncidentsTotal: 9, RecentIncidents: []IncidentFact{
+			{Time: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC), Trigger: "gc"},
+			{Time: time.Date(2026, 12, 1, 12, 1, 0, 0, time.UTC), Trigger: "cpu"},
+			{Time: time.Date(2026, 12, 1, 12, 2, 0, 0, time.UTC), Trigger: "latency"},
+			{Time: time.Date(2026, 12, 1, 12, 3, 0, 0, time.UTC), Trigger: "goroutines", Reason: "leak watchdog"},
+			{Time: time.Date(2026, 12, 1, 12, 4, 0, 0, time.UTC), Trigger: "manual"},
+		}}, "incidents", Warn, []string{"5 incidents in the last hour: manual at 12:04:00 UTC; goroutines at 12:03:00 UTC (leak watchdog); latency at 12:02:00 UTC; 2 more"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

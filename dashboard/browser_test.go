@@ -62,7 +62,18 @@ func TestBrowser(t *testing.T) {
 	}
 	defer wd.Close()
 	limits := cgroup.Read()
+	// Incidents, as an incident monitor's State would give them: one is
+	// added once the page shows data, and must reach the open page.
+	var (
+		incMu     sync.Mutex
+		incidents []dashboard.Incident
+	)
 	d, err := dashboard.New(
+		dashboard.WithIncidents(func() []dashboard.Incident {
+			incMu.Lock()
+			defer incMu.Unlock()
+			return incidents
+		}),
 		dashboard.WithReport(func() dashboard.Report {
 			return dashboard.Report{
 				GoVersion:  runtime.Version(),
@@ -243,6 +254,33 @@ func TestBrowser(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Logf("points per chart: %v", got)
+
+	// An incident while the page is open: every chart marks it, and the
+	// list under the header names it.
+	incMu.Lock()
+	incidents = append(incidents, dashboard.Incident{Time: time.Now(), Trigger: "memory", Reason: "Go memory at 82% of the limit (test)"})
+	incMu.Unlock()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		marks, err := chromedp.Run(tctx, chromedp.Evaluate[map[string]int](`window.vitalsIncidentMarks()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.getElementById("incidents").textContent`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := strings.Contains(list, "incident memory at ") && strings.Contains(list, "82% of the limit")
+		for _, c := range charts {
+			ok = ok && marks[c] == 1
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("incident not marked: marks per chart %v, list %q", marks, list)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 
 	// One time format (issue 17 point 8): axis ticks are clock times, one
 	// per label (before: "12/1/26 10:46am" drawn over ":47"), and every

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,6 +168,48 @@ type hello struct {
 	ReportErr  string          `json:"report_error,omitempty"`
 	Watchdog   bool            `json:"watchdog"`
 	History    json.RawMessage `json:"history"`
+	Incidents  []incidentMark  `json:"incidents,omitempty"`
+}
+
+// incidentMark is an [Incident] on the wire: t in unix seconds, as the
+// charts' time axis.
+type incidentMark struct {
+	T       float64 `json:"t"`
+	Trigger string  `json:"trigger"`
+	Reason  string  `json:"reason,omitempty"`
+}
+
+// incidentsMsg is the stream message that replaces the page's incident
+// marks (samples are JSON arrays; this is an object).
+type incidentsMsg struct {
+	Incidents []incidentMark `json:"incidents"`
+}
+
+// incidentMarks calls the provider (recovering a panic: ok false) and
+// returns at most the latest MaxIncidentMarks, oldest first, with a
+// fingerprint that changes when the list does.
+func (d *Dashboard) incidentMarks() (marks []incidentMark, fp [2]int64, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			d.cfg.logger.Warn("dashboard: incidents provider panicked", "panic", fmt.Sprint(p))
+			marks, ok = nil, false
+		}
+	}()
+	in := d.cfg.incidents()
+	in = slices.Clone(in)
+	slices.SortStableFunc(in, func(a, b Incident) int { return a.Time.Compare(b.Time) })
+	if len(in) > MaxIncidentMarks {
+		in = in[len(in)-MaxIncidentMarks:]
+	}
+	marks = make([]incidentMark, 0, len(in))
+	for _, x := range in {
+		marks = append(marks, incidentMark{T: float64(x.Time.UnixMilli()) / 1000, Trigger: x.Trigger, Reason: x.Reason})
+	}
+	fp[0] = int64(len(in))
+	if len(in) > 0 {
+		fp[1] = in[len(in)-1].Time.UnixNano()
+	}
+	return marks, fp, true
 }
 
 func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
@@ -199,6 +242,9 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	buf.WriteString("retry: 3000\n\nevent: hello\ndata: ")
 	hl := hello{Fields: fields, IntervalMS: d.cfg.interval.Milliseconds(), Watchdog: d.cfg.watchdog != nil}
+	if d.cfg.incidents != nil {
+		hl.Incidents, _, _ = d.incidentMarks()
+	}
 	if d.cfg.report != nil {
 		rep, err := safeReport(d.cfg.report)
 		if err != nil {
@@ -386,6 +432,9 @@ type runState struct {
 	ix indexes
 	pv prev
 	p  point
+	// incFP is the fingerprint of the incident list the pages have.
+	incFP  [2]int64
+	incSet bool
 }
 
 // sample reads once (a View on a sampler without minimum interval), encodes once and hands the bytes to every page.
@@ -405,6 +454,15 @@ func (d *Dashboard) sample(s *metrics.Sampler, st *runState, stop chan struct{})
 	s.View(func(sn *metrics.Snapshot) { compute(&st.p, sn, &st.ix, &st.pv, wd) })
 	d.samples.Add(1)
 	enc := appendPoint(make([]byte, 0, 320), &st.p)
+	var incEnc []byte // the incident list, when it changed
+	if d.cfg.incidents != nil {
+		if marks, fp, ok := d.incidentMarks(); ok && (!st.incSet || fp != st.incFP) {
+			st.incFP, st.incSet = fp, true
+			if b, err := json.Marshal(incidentsMsg{Incidents: marks}); err == nil {
+				incEnc = b
+			}
+		}
+	}
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -420,6 +478,15 @@ func (d *Dashboard) sample(s *metrics.Sampler, st *runState, stop chan struct{})
 		}
 	}
 	for c := range d.clients {
+		if incEnc != nil {
+			select {
+			case c.ch <- incEnc:
+			default:
+				// A slow page misses this list; the page connecting
+				// again gets it in its hello.
+				c.dropped.Add(1)
+			}
+		}
 		select {
 		case c.ch <- enc:
 		default:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -343,6 +345,7 @@ func TestOptions(t *testing.T) {
 		{"negative history", []Option{WithHistory(-1)}, "negative"},
 		{"nil report", []Option{WithReport(nil)}, "nil report"},
 		{"nil watchdog", []Option{WithWatchdog(nil)}, "nil watchdog"},
+		{"nil incidents", []Option{WithIncidents(nil)}, "nil incidents"},
 		{"nil logger", []Option{WithLogger(nil)}, "nil logger"},
 		{"nil option", []Option{nil}, "nil option"},
 	}
@@ -520,5 +523,66 @@ func TestStreamLimits(t *testing.T) {
 	waitFor(t, "the silent client to be dropped", func() bool { return d.Clients() == 0 })
 	if _, err := New(WithStreamLimits(0, time.Second)); err == nil {
 		t.Error("WithStreamLimits(0, ...) accepted")
+	}
+}
+
+// TestIncidentMarks: the hello carries the provider's incidents (oldest
+// first, at most MaxIncidentMarks), a change reaches an open page as one
+// message between samples, and a panicking provider costs nothing else.
+func TestIncidentMarks(t *testing.T) {
+	base := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	var (
+		mu   sync.Mutex
+		list []Incident
+	)
+	for i := range MaxIncidentMarks + 5 { // newest first, more than the page marks
+		list = append(list, Incident{Time: base.Add(-time.Duration(i) * time.Minute), Trigger: "memory", Reason: fmt.Sprint("#", i)})
+	}
+	_, srv := newTestDashboard(t, WithIncidents(func() []Incident {
+		mu.Lock()
+		defer mu.Unlock()
+		return list
+	}))
+	s := openStream(t, srv.URL+"/events", nil)
+	defer s.close()
+	h := s.hello(t)
+	if len(h.Incidents) != MaxIncidentMarks {
+		t.Fatalf("hello has %d incidents, want %d", len(h.Incidents), MaxIncidentMarks)
+	}
+	if first, last := h.Incidents[0], h.Incidents[len(h.Incidents)-1]; last.Reason != "#0" || first.Reason != fmt.Sprint("#", MaxIncidentMarks-1) ||
+		last.T != float64(base.Unix()) || last.Trigger != "memory" {
+		t.Errorf("hello incidents run from %+v to %+v, want the latest %d oldest first", first, last, MaxIncidentMarks)
+	}
+	mu.Lock()
+	list = append(list, Incident{Time: base.Add(time.Minute), Trigger: "goroutines", Reason: "spike"})
+	mu.Unlock()
+	for range 200 {
+		ev, data, err := s.next()
+		if err != nil || ev != "message" {
+			t.Fatalf("event %q, %v", ev, err)
+		}
+		if !strings.HasPrefix(data, "{") {
+			continue // a sample
+		}
+		var m incidentsMsg
+		if err := json.Unmarshal([]byte(data), &m); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(m.Incidents); n == MaxIncidentMarks && m.Incidents[n-1].Trigger == "goroutines" {
+			return
+		}
+	}
+	t.Fatal("the new incident never reached the page")
+}
+
+func TestIncidentProviderPanics(t *testing.T) {
+	_, srv := newTestDashboard(t, WithIncidents(func() []Incident { panic("incidents broke") }))
+	s := openStream(t, srv.URL+"/events", nil)
+	defer s.close()
+	if h := s.hello(t); len(h.Incidents) != 0 {
+		t.Errorf("hello incidents %+v from a panicking provider", h.Incidents)
+	}
+	if row := s.sample(t); row[fGoroutines] == nil {
+		t.Error("a panicking incidents provider broke the samples")
 	}
 }

@@ -4,7 +4,9 @@
 // the leak watchdog's baseline; GOMAXPROCS against the CPU limit; CFS
 // throttling; scheduler latency; and the allocation rate. A header shows
 // the start-up report and links to the admin server's goroutine page, heap
-// profile, trace and flight-recorder snapshot.
+// profile, trace and flight-recorder snapshot. With [WithIncidents], every
+// chart marks recent incidents (a labelled vertical line at the time of
+// each diagnostic bundle) and the header lists them.
 //
 // # Serving
 //

@@ -16,11 +16,12 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	interval time.Duration
-	history  int
-	report   func() Report
-	watchdog func() Watchdog
-	logger   *slog.Logger
+	interval  time.Duration
+	history   int
+	report    func() Report
+	watchdog  func() Watchdog
+	incidents func() []Incident
+	logger    *slog.Logger
 	// maxStreams caps concurrent event streams; lifetime ends each one.
 	maxStreams int
 	lifetime   time.Duration
@@ -106,6 +107,33 @@ func WithWatchdog(watchdog func() Watchdog) Option {
 		}
 		c.watchdog = watchdog
 	})
+}
+
+// WithIncidents marks incidents (diagnostic bundles written by an incident
+// monitor) on every chart: a vertical line at each incident's time, labelled
+// with its trigger, and a list under the header. recent() is called once
+// per sample and when a page connects (so it must be cheap, like
+// incident.Monitor.State); the page gets the list again only when it
+// changed, and at most the latest [MaxIncidentMarks]. A panic in it is
+// recovered and leaves the marks as they were.
+func WithIncidents(recent func() []Incident) Option {
+	return optionFunc(func(c *config) {
+		if recent == nil {
+			c.errs = append(c.errs, errors.New("dashboard: nil incidents function"))
+		}
+		c.incidents = recent
+	})
+}
+
+// MaxIncidentMarks is how many of the latest incidents the page marks.
+const MaxIncidentMarks = 50
+
+// Incident is one incident as the dashboard marks it: when it happened,
+// what triggered it ("memory", "goroutines", …) and why, in words.
+type Incident struct {
+	Time    time.Time
+	Trigger string
+	Reason  string
 }
 
 // WithLogger logs the dashboard's troubles (a failed sampler, a panicking

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -246,6 +247,9 @@ func ParseVitals(body []byte) (Audit, error) {
 			a.Facts = f
 			boundFacts(&a.Facts)
 			warmUp(doc.State, &a.Facts)
+			if err := incidentFacts(doc.State, &a.Facts, time.Now()); err != nil {
+				note("the incident monitor's state", err)
+			}
 			return a, nil
 		}
 	}
@@ -273,6 +277,9 @@ func ParseVitals(body []byte) (Audit, error) {
 		}
 	}
 	warmUp(doc.State, &a.Facts)
+	if err := incidentFacts(doc.State, &a.Facts, time.Now()); err != nil {
+		note("the incident monitor's state", err)
+	}
 	if doc.Routes != nil {
 		a.Facts.MetricsKnown = true
 		for _, r := range doc.Routes {
@@ -297,6 +304,13 @@ func boundFacts(f *checklist.Facts) {
 	}
 	for i := range f.DebugOnPublic {
 		f.DebugOnPublic[i] = clipString(f.DebugOnPublic[i])
+	}
+	if n := len(f.RecentIncidents); n > 10 {
+		f.RecentIncidents = f.RecentIncidents[n-10:]
+	}
+	for i := range f.RecentIncidents {
+		f.RecentIncidents[i].Trigger = clipString(f.RecentIncidents[i].Trigger)
+		f.RecentIncidents[i].Reason = clipString(f.RecentIncidents[i].Reason)
 	}
 }
 
@@ -351,6 +365,51 @@ func warmUp(st map[string]json.RawMessage, f *checklist.Facts) {
 			f.WatchdogVerdictIn = defaultVerdictAfter - time.Duration(up*float64(time.Second))
 		}
 	}
+}
+
+// incidentFacts reads the incident monitor's state (state.incidents,
+// incident.State: counts per trigger and the latest incidents) into f:
+// the incidents within checklist.IncidentWindow of the state's own time
+// ("time"; now when the server does not say), at most 10, their reasons
+// cut to adminclient.MaxEcho. Without the part it does nothing.
+func incidentFacts(st map[string]json.RawMessage, f *checklist.Facts, now time.Time) error {
+	raw, ok := st["incidents"]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	var s struct {
+		Counts map[string]uint64 `json:"counts"`
+		Recent []struct {
+			Trigger string    `json:"trigger"`
+			Reason  string    `json:"reason"`
+			Time    time.Time `json:"time"`
+		} `json:"recent"`
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	var at time.Time
+	if readState(st, "time", &at) && !at.IsZero() {
+		now = at
+	}
+	f.IncidentsKnown = true
+	f.IncidentsTotal = 0
+	for _, n := range s.Counts {
+		f.IncidentsTotal += n
+	}
+	f.RecentIncidents = nil
+	for _, r := range s.Recent {
+		if age := now.Sub(r.Time); age < 0 || age > checklist.IncidentWindow {
+			continue
+		}
+		f.RecentIncidents = append(f.RecentIncidents, checklist.IncidentFact{
+			Time: r.Time, Trigger: clipString(r.Trigger), Reason: clipString(r.Reason)})
+	}
+	slices.SortStableFunc(f.RecentIncidents, func(a, b checklist.IncidentFact) int { return a.Time.Compare(b.Time) })
+	if n := len(f.RecentIncidents); n > 10 {
+		f.RecentIncidents = f.RecentIncidents[n-10:]
+	}
+	return nil
 }
 
 func readState(st map[string]json.RawMessage, key string, v any) bool {

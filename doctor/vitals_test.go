@@ -91,16 +91,23 @@ func TestVitalsFixtures(t *testing.T) {
 			want: map[string]string{
 				"gomaxprocs": "pass", "gomemlimit": "pass", "gotraceback": "pass", "pprof": "pass", "metrics": "pass",
 				"trace": "pass", "finalizers": "pass", "throttling": "skip", "heap": "pass", "goroutines": "pass",
+				"incidents": "pass",
 			},
-			ev: map[string]string{"pprof": "with auth", "goroutines": "34 goroutines, steady state 31", "metrics": "metric families scraped"},
+			ev: map[string]string{"pprof": "with auth", "goroutines": "34 goroutines, steady state 31", "metrics": "metric families scraped",
+				"incidents": "no incident in the last hour (0 since the start)"},
 		},
 		{
 			file: "warn.json", auth: true, status: checklist.Warn,
 			want: map[string]string{
 				"gomaxprocs": "warn", "gomemlimit": "pass", "gotraceback": "warn", "pprof": "pass", "metrics": "pass",
 				"trace": "pass", "finalizers": "warn", "throttling": "warn", "heap": "pass", "goroutines": "pass",
+				"incidents": "warn",
 			},
 			ev: map[string]string{
+				// The goroutines incident at 01:10 is more than an hour
+				// before the state's time (02:40): not cited.
+				"incidents": "2 incidents in the last hour: manual at 02:31:40 UTC (operator asked); " +
+					"memory at 02:03:07 UTC (Go memory 188.2 MiB is 82% of the effective limit 230.4 MiB)",
 				"gomaxprocs": "GOMAXPROCS=3 (env), CPU limit 1.5 cores", "finalizers": "12 finalizers ran",
 				"throttling": "150 of 1000 CFS periods throttled (15.0%)", "gotraceback": "GOTRACEBACK=single",
 			},
@@ -111,6 +118,7 @@ func TestVitalsFixtures(t *testing.T) {
 			want: map[string]string{
 				"gomaxprocs": "fail", "gomemlimit": "fail", "gotraceback": "pass", "pprof": "pass", "metrics": "warn",
 				"trace": "skip", "finalizers": "skip", "throttling": "skip", "heap": "skip", "goroutines": "fail",
+				"incidents": "skip",
 			},
 			ev: map[string]string{
 				"gomaxprocs": "GOMAXPROCS=16 (env), CPU limit 1 cores (/sys/fs/cgroup/cpu,cpuacct/svc/cpu.cfs_quota_us)",
@@ -387,6 +395,43 @@ func TestVitalsWarmUp(t *testing.T) {
 			rs := checklist.Evaluate(a.Facts)
 			if ev := evidence(rs, "goroutines"); !strings.Contains(ev, tt.want) {
 				t.Errorf("goroutines evidence %q lacks %q", ev, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseVitalsIncidents: state.incidents (incident.State) becomes the
+// facts of the "incidents" rule, judged against the state's own clock (the
+// doctor's when the server gives none); a part that does not decode is a
+// note and the rule skips.
+func TestParseVitalsIncidents(t *testing.T) {
+	recent := time.Now().Add(-5 * time.Minute).UTC().Format(time.RFC3339Nano)
+	tests := []struct {
+		name, state string
+		status      checklist.Status
+		evidence    string
+		note        string
+	}{
+		{"no monitor", `{"goroutines": 3}`, checklist.Skip, "no incident monitor", ""},
+		{"quiet", `{"time": "2026-11-27T02:40:00Z", "incidents": {"counts": {"manual": 2}}}`, checklist.Pass, "no incident in the last hour (2 since the start)", ""},
+		{"old only", `{"time": "2026-11-27T02:40:00Z", "incidents": {"counts": {"gc": 1}, "recent": [{"trigger": "gc", "reason": "GC 45% of CPU", "time": "2026-11-27T01:00:00Z"}]}}`,
+			checklist.Pass, "no incident in the last hour (1 since the start)", ""},
+		{"recent, no server clock", `{"incidents": {"counts": {"gc": 1}, "recent": [{"trigger": "gc", "reason": "GC 45% of CPU", "time": "` + recent + `"}]}}`,
+			checklist.Warn, "1 incident in the last hour: gc at ", ""},
+		{"not an object", `{"incidents": "broken"}`, checklist.Skip, "no incident monitor", "could not read the incident monitor's state"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := doctor.ParseVitals([]byte(`{"state": ` + tt.state + `}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := checklist.Evaluate(a.Facts)
+			if got := statuses(rs)["incidents"]; got != tt.status.String() || !strings.Contains(evidence(rs, "incidents"), tt.evidence) {
+				t.Errorf("incidents %s %q, want %s with %q", got, evidence(rs, "incidents"), tt.status, tt.evidence)
+			}
+			if notes := strings.Join(a.Notes, "\n"); !strings.Contains(notes, tt.note) || (tt.note == "" && notes != "") {
+				t.Errorf("notes %q, want %q", notes, tt.note)
 			}
 		})
 	}

@@ -115,9 +115,19 @@
 // every 10 s by default), learns a baseline after a warm-up, and reports a
 // suspected leak when the count stays above the baseline by an absolute and
 // a relative slack for several windows and keeps growing. The report diffs
-// a goroutine dump with the one taken at the baseline and lists the stacks
-// that grew. Dumps stop the world (about 50 ms per 10,000 goroutines), so
-// they are rate-limited and skipped above a goroutine count.
+// a goroutine snapshot with the one taken at the baseline and lists the
+// stacks that grew, with counts and pprof labels. Snapshots are the
+// goroutine profile (debug=1), which the runtime collects without stopping
+// the world for long (measured: at most 131 µs of pause with 100,000
+// goroutines, against 200-270 ms for runtime.Stack of all of them), so a
+// leak of 100,000 goroutines is reported rather than skipped. Profile
+// records have no goroutine IDs, states, wait times or "created by"
+// frames: up to [MaxDumpGoroutines] goroutines (1,000 by default) a full
+// dump adds the created-by frame and first IDs to each reported group;
+// above it the report's DetailSkipped says they are missing. Snapshots
+// are rate-limited. The test-time checks ([Check], [VerifyNone],
+// [VerifyTestMain]) keep using full dumps: they need IDs and created-by
+// chains.
 // The report leaves out the watchdog's own goroutines, vitals' other
 // background goroutines and idle net/http connection goroutines.
 // [Watchdog.State] feeds metrics (metrics.WithWatchdog) and says, while

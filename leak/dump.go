@@ -2,10 +2,94 @@ package leak
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
+
+	"github.com/govitals/vitals/stacks"
 )
+
+// profileDump reads the goroutine profile at debug=1 and parses it: one
+// record per distinct stack and label set, with its goroutine count. The
+// runtime collects the profile concurrently: the world stops only twice,
+// briefly, however many goroutines there are (runtime.Stack(buf, true)
+// stops it for the whole traceback: 140-170 ms at 100,000 goroutines).
+// Its records have no goroutine IDs, states, wait times or created-by
+// frames, and the runtime's own frames at the top of each stack are left
+// out (gopark, chanrecv, …).
+func profileDump() (*stacks.Dump, error) {
+	var b bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&b, 1); err != nil {
+		return nil, fmt.Errorf("leak: goroutine profile: %w", err)
+	}
+	d, err := stacks.Parse(&b)
+	if err != nil {
+		return nil, fmt.Errorf("leak: parse goroutine profile: %w", err)
+	}
+	return d, nil
+}
+
+// fullDump is runtime.Stack(all), parsed: every goroutine with its ID,
+// state, wait time and created-by frame, at the price of stopping the
+// world for the whole dump (about 50 ms per 10,000 goroutines).
+func fullDump() (*stacks.Dump, error) {
+	return stacks.Parse(bytes.NewReader(dumpAll(nil)))
+}
+
+// profileKey is the key under which the debug=1 goroutine profile would
+// print frames: without the runtime's frames at the top of the stack and
+// without runtime.goexit at its bottom (as runtime/pprof's
+// printStackRecord leaves them out), function and line only.
+func profileKey(frames []stacks.Frame) string {
+	i := 0
+	for i < len(frames) && runtimeFrame(frames[i].Func) {
+		i++
+	}
+	if i == len(frames) {
+		i = 0 // all runtime: the profile prints them all
+	}
+	var b strings.Builder
+	for _, f := range frames[i:] {
+		if f.Func == "runtime.goexit" {
+			continue
+		}
+		b.WriteString(f.Func)
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(f.Line))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func runtimeFrame(fn string) bool {
+	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/runtime/")
+}
+
+// detail is what a full dump adds to a profile group: the created-by
+// frame of its goroutines and their first few IDs.
+type detail struct {
+	createdBy *stacks.Frame
+	ids       []uint64
+}
+
+// detailsByStack indexes a full dump's goroutines by [profileKey].
+func detailsByStack(d *stacks.Dump) map[string]*detail {
+	m := make(map[string]*detail)
+	for _, g := range d.Goroutines {
+		k := profileKey(g.Frames)
+		dt := m[k]
+		if dt == nil {
+			dt = &detail{createdBy: g.CreatedBy}
+			m[k] = dt
+		}
+		if len(dt.ids) < 8 && g.ID != 0 {
+			dt.ids = append(dt.ids, g.ID)
+		}
+	}
+	return m
+}
 
 // dumpAll returns runtime.Stack(all) output, reusing buf when it is big
 // enough. It stops the world for the duration of the traceback.

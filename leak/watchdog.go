@@ -41,6 +41,7 @@ type wdConfig struct {
 	logger       *slog.Logger
 	count        func() int
 	dump         func() (*stacks.Dump, error)
+	full         func() (*stacks.Dump, error)
 	now          func() time.Time
 }
 
@@ -53,7 +54,7 @@ const (
 	DefaultRelSlack          = 0.2
 	DefaultSuspectAfter      = 3
 	DefaultDumpEvery         = 15 * time.Minute
-	DefaultMaxDumpGoroutines = 10000
+	DefaultMaxDumpGoroutines = 1000
 )
 
 // SampleEvery sets how often the goroutine count is read (default
@@ -89,15 +90,20 @@ func SuspectAfter(windows int) WatchdogOption {
 	return wdOptionFunc(func(c *wdConfig) { c.suspectAfter = windows })
 }
 
-// DumpAtMostEvery rate-limits goroutine dumps taken on suspicion (default
-// [DefaultDumpEvery]).
+// DumpAtMostEvery rate-limits goroutine snapshots taken on suspicion
+// (default [DefaultDumpEvery]).
 func DumpAtMostEvery(d time.Duration) WatchdogOption {
 	return wdOptionFunc(func(c *wdConfig) { c.dumpEvery = d })
 }
 
-// MaxDumpGoroutines skips dumps while more goroutines than n exist: a dump
-// stops the world for about 50 ms per 10,000 goroutines (default
-// [DefaultMaxDumpGoroutines]; 0 never dumps).
+// MaxDumpGoroutines sets the goroutine count up to which a suspicion also
+// takes a full dump (runtime.Stack of every goroutine), which adds the
+// created-by frame and the first goroutine IDs to each reported group. A
+// full dump stops the world for about 50 ms per 10,000 goroutines, so above
+// n the report holds only what the goroutine profile gives (stacks, counts,
+// labels; see [Report].DetailSkipped). Default [DefaultMaxDumpGoroutines]
+// (about 5 ms); 0 never takes a full dump. The goroutine profile itself is
+// taken whatever the count.
 func MaxDumpGoroutines(n int) WatchdogOption {
 	return wdOptionFunc(func(c *wdConfig) { c.maxDump = n })
 }
@@ -123,6 +129,10 @@ func withDump(f func() (*stacks.Dump, error)) WatchdogOption {
 	return wdOptionFunc(func(c *wdConfig) { c.dump = f })
 }
 
+func withFull(f func() (*stacks.Dump, error)) WatchdogOption {
+	return wdOptionFunc(func(c *wdConfig) { c.full = f })
+}
+
 func withNow(f func() time.Time) WatchdogOption {
 	return wdOptionFunc(func(c *wdConfig) { c.now = f })
 }
@@ -133,12 +143,20 @@ type Report struct {
 	Baseline  int       `json:"baseline"`
 	Threshold int       `json:"threshold"`
 	Current   int       `json:"current"`
-	// Grew are the stack groups that appeared or grew since the dump
+	// Grew are the stack groups that appeared or grew since the snapshot
 	// taken at the baseline, most growth first (at most 10); without a
-	// baseline dump, the largest groups with Before 0.
+	// baseline snapshot, the largest groups with Before 0. They come from
+	// the goroutine profile (debug=1): stacks without the runtime's own
+	// frames at the top, with counts and pprof labels, but no state, wait
+	// time or goroutine IDs, and a CreatedBy only when a full dump was
+	// also taken (see DetailSkipped).
 	Grew []*stacks.GroupChange `json:"grew,omitempty"`
-	// DumpSkipped says why no dump was taken ("" when one was).
+	// DumpSkipped says why no snapshot was taken ("" when one was).
 	DumpSkipped string `json:"dump_skipped,omitempty"`
+	// DetailSkipped says why no full dump added created-by frames and
+	// goroutine IDs to Grew ("" when one did): above
+	// [MaxDumpGoroutines], or the full dump failed.
+	DetailSkipped string `json:"detail_skipped,omitempty"`
 	// Ignored counts goroutines of the dump left out of Grew because
 	// they are not the service's: the watchdog's own and vitals' other
 	// background goroutines, and net/http connection goroutines running
@@ -182,10 +200,15 @@ type WatchdogState struct {
 	Suspected bool `json:"suspected"`
 	// Reports is how many leak reports were made.
 	Reports uint64 `json:"reports"`
-	// Dumps is how many goroutine dumps were taken (each stops the world).
+	// Dumps is how many goroutine snapshots were taken (goroutine
+	// profiles, collected without stopping the world for long).
 	Dumps uint64 `json:"dumps"`
-	// DumpsSkipped counts dumps not taken: rate-limited or above the
-	// goroutine count that makes a dump too costly.
+	// FullDumps is how many full dumps were taken on suspicion to add
+	// created-by frames (each stops the world, about 50 ms per 10,000
+	// goroutines; only up to [MaxDumpGoroutines]).
+	FullDumps uint64 `json:"full_dumps"`
+	// DumpsSkipped counts snapshots not taken on suspicion:
+	// rate-limited, or the profile could not be read.
 	DumpsSkipped uint64 `json:"dumps_skipped"`
 	// Rebaselines counts step-ups accepted as a new steady level.
 	Rebaselines uint64 `json:"rebaselines"`
@@ -242,9 +265,14 @@ type Watchdog struct {
 // half the slack is a suspected leak; a flat one is a new steady level and
 // becomes the baseline, unless the baseline was raised three times within
 // twelve windows without falling back (a slow leak climbing in steps).
-// A suspicion takes a goroutine dump (rate-limited, skipped above
-// [MaxDumpGoroutines]), diffs its stack groups with those dumped at the
-// baseline, and reports. The diff leaves out goroutines that are not the
+// A suspicion takes a goroutine snapshot (rate-limited), diffs its stack
+// groups with those of the snapshot taken at the baseline, and reports.
+// Snapshots are the goroutine profile (pprof "goroutine", debug=1), which
+// the runtime collects concurrently: a leak of 100,000 goroutines is
+// captured, grouped with counts and labels, for a stop-the-world pause of
+// well under a millisecond. Up to [MaxDumpGoroutines] goroutines a full
+// dump adds each reported group's created-by frame and first IDs; above
+// it the report says so in [Report].DetailSkipped. The diff leaves out goroutines that are not the
 // service's to leak: the watchdog's own, vitals' other background
 // goroutines, and net/http connection goroutines running only
 // standard-library code (see [Report].Ignored). Until the baseline is
@@ -283,7 +311,10 @@ func NewWatchdog(opts ...WatchdogOption) (*Watchdog, error) {
 		c.count = goroutineCounter()
 	}
 	if c.dump == nil {
-		c.dump = func() (*stacks.Dump, error) { return stacks.Parse(bytes.NewReader(dumpAll(nil))) }
+		c.dump = profileDump
+	}
+	if c.full == nil {
+		c.full = fullDump
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -505,13 +536,11 @@ func (w *Watchdog) sampleLocked(now time.Time) *Report {
 func (w *Watchdog) setBaseline(lo, n int, why string) {
 	w.st.Baseline, w.st.Threshold = lo, w.threshold(lo)
 	w.baseDump = nil
-	if w.c.maxDump > 0 && n <= w.c.maxDump {
-		if d, err := w.c.dump(); err == nil {
-			gs, _ := serviceGoroutines(d.Goroutines, curID())
-			w.baseDump = stacks.GroupBy(gs)
-		} else {
-			w.c.logger.Info("leak: watchdog: baseline dump failed", "err", err)
-		}
+	if d, err := w.c.dump(); err == nil {
+		gs, _ := serviceGoroutines(d.Goroutines, curID())
+		w.baseDump = stacks.GroupBy(gs, stacks.MergeStates())
+	} else {
+		w.c.logger.Info("leak: watchdog: baseline snapshot failed", "err", err)
 	}
 	w.c.logger.Info("leak: watchdog: baseline "+why, "baseline", lo, "threshold", w.st.Threshold)
 }
@@ -520,10 +549,7 @@ func (w *Watchdog) suspectLocked(now time.Time, n int) *Report {
 	w.st.Suspected = true
 	w.st.Reports++
 	rep := &Report{Time: now, Baseline: w.st.Baseline, Threshold: w.st.Threshold, Current: n}
-	switch {
-	case w.c.maxDump <= 0 || n > w.c.maxDump:
-		rep.DumpSkipped = fmt.Sprintf("%d goroutines, above the dump limit of %d", n, w.c.maxDump)
-	case !w.lastDump.IsZero() && now.Sub(w.lastDump) < w.c.dumpEvery:
+	if !w.lastDump.IsZero() && now.Sub(w.lastDump) < w.c.dumpEvery {
 		rep.DumpSkipped = fmt.Sprintf("rate-limited: last dump %v ago", now.Sub(w.lastDump).Round(time.Second))
 	}
 	if rep.DumpSkipped != "" {
@@ -536,7 +562,7 @@ func (w *Watchdog) suspectLocked(now time.Time, n int) *Report {
 		w.st.Dumps++
 		gs, ignored := serviceGoroutines(d.Goroutines, curID())
 		rep.Ignored = ignored
-		groups := stacks.GroupBy(gs)
+		groups := stacks.GroupBy(gs, stacks.MergeStates())
 		if w.baseDump != nil {
 			delta := stacks.Diff(w.baseDump, groups)
 			rep.Grew = append(append(rep.Grew, delta.Appeared...), delta.Grew...)
@@ -548,12 +574,55 @@ func (w *Watchdog) suspectLocked(now time.Time, n int) *Report {
 		slices.SortStableFunc(rep.Grew, func(a, b *stacks.GroupChange) int {
 			return (b.After - b.Before) - (a.After - a.Before)
 		})
+		w.addDetail(rep, n)
 		if len(rep.Grew) > 10 {
 			rep.Grew = rep.Grew[:10]
 		}
 	}
 	w.st.Last = rep
 	return rep
+}
+
+// addDetail fills in the created-by frames and first goroutine IDs of
+// the groups in rep.Grew from a full dump, when n goroutines are few
+// enough for one; groups that a full dump shows vitals created are moved
+// to rep.Ignored. Groups already carrying a CreatedBy (a full-dump
+// snapshot) are left as they are.
+func (w *Watchdog) addDetail(rep *Report, n int) {
+	need := false
+	for _, gc := range rep.Grew {
+		need = need || gc.Group.CreatedBy == nil
+	}
+	switch {
+	case !need || len(rep.Grew) == 0:
+		return
+	case w.c.maxDump <= 0 || n > w.c.maxDump:
+		rep.DetailSkipped = fmt.Sprintf("%d goroutines, above the full-dump limit of %d: no created-by frames or goroutine IDs", n, w.c.maxDump)
+		return
+	}
+	d, err := w.c.full()
+	if err != nil {
+		rep.DetailSkipped = "full dump failed: " + err.Error()
+		return
+	}
+	w.st.FullDumps++
+	details := detailsByStack(d)
+	kept := rep.Grew[:0]
+	for _, gc := range rep.Grew {
+		g := gc.Group
+		if dt := details[profileKey(g.Frames)]; dt != nil && g.CreatedBy == nil {
+			if dt.createdBy != nil && vitalsPkgs[dt.createdBy.Pkg] {
+				rep.Ignored += g.Count
+				continue
+			}
+			g.CreatedBy = dt.createdBy
+			if len(g.IDs) == 0 {
+				g.IDs = dt.ids
+			}
+		}
+		kept = append(kept, gc)
+	}
+	rep.Grew = kept
 }
 
 // quantile returns the q-quantile (nearest rank, rounding down) of xs,
@@ -568,16 +637,20 @@ func quantile(xs []int, q float64) int {
 // service's to leak: self (the watchdog's goroutine, taking the dump),
 // vitals' own background goroutines and net/http connection goroutines
 // running only standard-library code. It returns the rest and how many
-// were dropped.
+// were dropped (a profile record counts for its goroutines). With a
+// profile (debug=1), whose records have no IDs and no created-by frame,
+// self and the goroutines vitals created are found by their frames alone.
 func serviceGoroutines(gs []*stacks.Goroutine, self uint64) ([]*stacks.Goroutine, int) {
 	out := make([]*stacks.Goroutine, 0, len(gs))
+	dropped := 0
 	for _, g := range gs {
-		if g.ID == self || vitalsOwn(g) || idleConn(g) {
+		if (self != 0 && g.ID == self) || vitalsOwn(g) || idleConn(g) {
+			dropped += max(g.Count, 1)
 			continue
 		}
 		out = append(out, g)
 	}
-	return out, len(gs) - len(out)
+	return out, dropped
 }
 
 // vitalsPkgs are the packages whose goroutines run a service's vitals:

@@ -37,10 +37,20 @@ func simDump(base, extra int) *stacks.Dump {
 	return d
 }
 
+// asProfile turns a full dump into what the debug=1 goroutine profile
+// gives: no IDs, states or created-by frames.
+func asProfile(d *stacks.Dump) *stacks.Dump {
+	for _, g := range d.Goroutines {
+		g.ID, g.State, g.CreatedBy = 0, "", nil
+	}
+	return d
+}
+
 type simResult struct {
 	reports []Report
 	state   WatchdogState
 	dumps   []time.Time
+	fulls   int // full dumps asked for
 }
 
 // simulate drives a watchdog with a synthetic goroutine count series
@@ -56,6 +66,14 @@ func simulate(t *testing.T, dur time.Duration, count func(i int) int, leak func(
 		withCount(func() int { return count(i) }),
 		withDump(func() (*stacks.Dump, error) {
 			res.dumps = append(res.dumps, now)
+			l := 0
+			if leak != nil {
+				l = leak(i)
+			}
+			return asProfile(simDump(count(i)-l, l)), nil
+		}),
+		withFull(func() (*stacks.Dump, error) {
+			res.fulls++
 			l := 0
 			if leak != nil {
 				l = leak(i)
@@ -224,13 +242,33 @@ func TestWatchdogDumpLimits(t *testing.T) {
 			t.Errorf("no report says it was rate-limited")
 		}
 	})
-	t.Run("too many goroutines", func(t *testing.T) {
-		res := simulate(t, 2*time.Hour, ramp, leak, MaxDumpGoroutines(400))
-		if len(res.dumps) != 0 {
-			t.Errorf("%d dumps taken above the limit", len(res.dumps))
+	t.Run("full dump below the limit", func(t *testing.T) {
+		res := simulate(t, 2*time.Hour, ramp, leak, MaxDumpGoroutines(1e6))
+		if len(res.reports) == 0 || res.fulls == 0 {
+			t.Fatalf("%d reports, %d full dumps", len(res.reports), res.fulls)
 		}
-		if len(res.reports) == 0 || !strings.Contains(res.reports[0].DumpSkipped, "above the dump limit of 400") {
-			t.Errorf("report does not say why there is no dump: %v", firstReport(res))
+		r := res.reports[0]
+		if r.DetailSkipped != "" || len(r.Grew) == 0 || r.Grew[0].Group.CreatedBy == nil ||
+			r.Grew[0].Group.CreatedBy.Func != "example.com/svc.accept" || len(r.Grew[0].Group.IDs) == 0 {
+			t.Errorf("full dump detail missing: %+v\n%s", r, r)
+		}
+	})
+	t.Run("too many goroutines for a full dump", func(t *testing.T) {
+		// The snapshot is taken whatever the count; only the full dump
+		// that adds created-by frames is skipped.
+		res := simulate(t, 2*time.Hour, ramp, leak, MaxDumpGoroutines(400))
+		if len(res.dumps) < 2 || res.fulls != 0 {
+			t.Errorf("%d snapshots and %d full dumps, want the baseline's and the suspicion's and no full dump", len(res.dumps), res.fulls)
+		}
+		if len(res.reports) == 0 {
+			t.Fatal("no report")
+		}
+		r := res.reports[0]
+		if r.DumpSkipped != "" || !strings.Contains(r.DetailSkipped, "above the full-dump limit of 400") {
+			t.Errorf("report does not say why there is no detail: %+v", r)
+		}
+		if !strings.Contains(r.String(), "leakyHandler") {
+			t.Errorf("report lacks the leak:\n%s", r)
 		}
 	})
 }

@@ -114,6 +114,10 @@
 
   // ---- state ----
   var fields = [], col = {}, cols = [], charts = [];
+  // Incidents ({t, trigger, reason}, oldest first) and how many marks each
+  // chart drew last time.
+  var incidents = [], marksDrawn = {};
+  var INCIDENT_COLOR = '#ad1457';
   var paused = false, windowSec = 300, connected = false, samples = 0;
   var statusEl = document.getElementById('status');
 
@@ -166,12 +170,47 @@
       scales.y2 = { range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.1 : 1]; } };
     }
     var opts = { width: Math.max(plot.clientWidth, 200), height: 220, series: series, axes: axes, scales: scales,
-      legend: { live: true }, cursor: { drag: { x: false, y: false } } };
+      legend: { live: true }, cursor: { drag: { x: false, y: false } },
+      hooks: { draw: [function (u) { drawIncidents(u, def.id); }] } };
     var data = [[]].concat(def.series.map(function () { return []; }));
     var u = new uPlot(opts, data, plot);
     var c = { def: def, u: u, plot: plot, note: note };
     new ResizeObserver(function () { resize(c); }).observe(plot);
     return c;
+  }
+
+  // drawIncidents draws a vertical line, labelled with the trigger, at each
+  // incident inside the chart's time range.
+  function drawIncidents(u, id) {
+    var n = 0, min = u.scales.x.min, max = u.scales.x.max, ctx = u.ctx, b = u.bbox;
+    if (min == null || max == null) { marksDrawn[id] = 0; return; }
+    ctx.save();
+    ctx.strokeStyle = INCIDENT_COLOR; ctx.fillStyle = INCIDENT_COLOR;
+    ctx.lineWidth = Math.max(1, Math.round(window.devicePixelRatio || 1)) * 2;
+    ctx.setLineDash([6, 3]);
+    ctx.font = Math.round(11 * (window.devicePixelRatio || 1)) + 'px sans-serif';
+    ctx.textBaseline = 'top';
+    incidents.forEach(function (inc) {
+      if (inc.t < min || inc.t > max) return;
+      var x = Math.round(u.valToPos(inc.t, 'x', true));
+      ctx.beginPath(); ctx.moveTo(x, b.top); ctx.lineTo(x, b.top + b.height); ctx.stroke();
+      var label = 'incident: ' + inc.trigger, w = ctx.measureText(label).width;
+      ctx.fillText(label, x + 4 + w > b.left + b.width ? x - 4 - w : x + 4, b.top + 2);
+      n++;
+    });
+    ctx.restore();
+    marksDrawn[id] = n;
+  }
+
+  function showIncidents() {
+    var ul = document.getElementById('incidents');
+    if (!ul) return;
+    ul.textContent = '';
+    incidents.slice().reverse().forEach(function (inc) {
+      var li = document.createElement('li');
+      li.textContent = 'incident ' + inc.trigger + ' at ' + fmtClock(inc.t) + (inc.reason ? ': ' + inc.reason : '');
+      ul.appendChild(li);
+    });
   }
 
   function latest(a) {
@@ -255,6 +294,9 @@
     });
     return out;
   };
+  // window.vitalsIncidentMarks returns, per chart, how many incident marks
+  // it drew last time (the end-to-end test waits on it).
+  window.vitalsIncidentMarks = function () { return marksDrawn; };
   // window.vitalsTimeTicks returns the labels of the latest time axis drawn.
   window.vitalsTimeTicks = function () { return lastTicks; };
   window.vitalsSeriesPoints = function (f) {
@@ -324,12 +366,23 @@
         fields.forEach(function (f, i) { col[f] = i; cols.push([]); });
       }
       showReport(h.report, h.report_error);
+      incidents = h.incidents || [];
+      showIncidents();
       (h.history || []).forEach(push);
       connected = true;
       if (!paused) setStatus('live', 'live');
       render();
     });
-    es.onmessage = function (e) { push(JSON.parse(e.data)); render(); };
+    es.onmessage = function (e) {
+      var m = JSON.parse(e.data);
+      if (m && !Array.isArray(m) && Array.isArray(m.incidents)) {
+        incidents = m.incidents;
+        showIncidents();
+        charts.forEach(function (c) { c.u.redraw(false); });
+        return;
+      }
+      push(m); render();
+    };
     var self = es;
     es.onerror = function () {
       connected = false;
