@@ -127,7 +127,7 @@ func TestStacksBinary(t *testing.T) {
 		if err == nil || !strings.Contains(e.String(), "decompressed profile exceeds 64 MiB (stacks.MaxProfileBytes)") {
 			t.Fatalf("err %v, stderr %q", err, e.String())
 		}
-		if rss := maxRSS(cmd); rss > 256<<20 {
+		if rss := maxRSS(t, cmd, 256<<20); rss > 256<<20 {
 			t.Errorf("max RSS %d MiB on a gzip bomb", rss>>20)
 		}
 	})
@@ -151,7 +151,7 @@ func TestStacksBinary(t *testing.T) {
 		if !strings.Contains(o.String(), want) || !strings.Contains(e.String(), want) {
 			t.Errorf("stdout %.300q\nstderr %q", o.String(), e.String())
 		}
-		if rss := maxRSS(cmd); rss > 200<<20 {
+		if rss := maxRSS(t, cmd, 200<<20); rss > 200<<20 {
 			t.Errorf("max RSS %d MiB on a 1e6-frame goroutine", rss>>20)
 		}
 	})
