@@ -95,15 +95,9 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	useColor := false
-	switch *color {
-	case "always":
-		useColor = true
-	case "never":
-	case "auto":
-		useColor = colorTerminal(stdout)
-	default:
-		fmt.Fprintf(stderr, "vitals doctor: --color %q: want auto, always or never\n", *color)
+	colored, err := useColor(*color, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "vitals doctor:", err)
 		return exitUsage
 	}
 	opts := []doctor.Option{doctor.WithTimeout(*timeout), doctor.WithConcurrency(*parallel), doctor.WithRoot(*root)}
@@ -122,7 +116,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if *prom.url != "" {
-		return prom.run(ctx, len(targets), opts, *asJSON, useColor, stdout, stderr)
+		return prom.run(ctx, len(targets), opts, *asJSON, colored, stdout, stderr)
 	}
 	var audits []doctor.Audit
 	if len(targets) == 0 {
@@ -150,7 +144,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout)
 	}
-	if err := doctor.WriteText(stdout, audits, useColor); err != nil {
+	if err := doctor.WriteText(stdout, audits, colored); err != nil {
 		fmt.Fprintln(stderr, "vitals doctor:", err)
 		return exitFail
 	}

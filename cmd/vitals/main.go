@@ -121,6 +121,20 @@ func parseFlags(fs *flag.FlagSet, args []string) (pos []string, code int, done b
 	}
 }
 
+// useColor resolves a --color flag (auto, always or never) for output to
+// w; an unknown value is an error that names the flag.
+func useColor(flagValue string, w io.Writer) (bool, error) {
+	switch flagValue {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		return colorTerminal(w), nil
+	}
+	return false, fmt.Errorf("--color %q: want auto, always or never", flagValue)
+}
+
 // colorTerminal reports whether w is a terminal that accepts colours: a
 // character device, with neither NO_COLOR set nor TERM=dumb. Every
 // subcommand's "--color auto" uses it.

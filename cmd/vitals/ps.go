@@ -58,25 +58,18 @@ func runPS(args []string, stdout, stderr io.Writer) int {
 			opts = append(opts, procscan.WithPIDs(n))
 		}
 	}
-	useColor := false
-	switch *color {
-	case "always":
-		useColor = true
-	case "never":
-	case "auto":
-		useColor = colorTerminal(stdout)
-	default:
-		fmt.Fprintf(stderr, "vitals ps: --color %q: want auto, always or never\n", *color)
+	colored, err := useColor(*color, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "vitals ps:", err)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep := procscan.Scan(ctx, opts...)
-	var err error
 	if *asJSON {
 		err = rep.WriteJSON(stdout)
 	} else {
-		err = rep.WriteText(stdout, useColor)
+		err = rep.WriteText(stdout, colored)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "vitals ps:", err)

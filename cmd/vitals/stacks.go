@@ -93,15 +93,11 @@ func runStacks(args []string, stdout, stderr io.Writer) int {
 	if *full {
 		ropts = append(ropts, stacks.FullPaths())
 	}
-	switch *color {
-	case "always":
-		ropts = append(ropts, stacks.Color(true))
-	case "auto":
-		ropts = append(ropts, stacks.Color(colorTerminal(stdout)))
-	case "never":
-	default:
-		fmt.Fprintf(stderr, "vitals stacks: --color %q: want auto, always or never\n", *color)
+	if c, err := useColor(*color, stdout); err != nil {
+		fmt.Fprintln(stderr, "vitals stacks:", err)
 		return exitUsage
+	} else if c {
+		ropts = append(ropts, stacks.Color(true))
 	}
 	creds, err := adminclient.FromFlags(*token, *user, nil)
 	if err != nil {
