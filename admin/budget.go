@@ -43,6 +43,7 @@ type budget struct {
 	writing, peak atomic.Int32
 	refused       atomic.Int64
 	spent         atomic.Int64 // nanoseconds charged in total
+	maxCost       atomic.Int64 // the largest single charge, in nanoseconds
 	writes        atomic.Int64
 }
 
@@ -160,6 +161,8 @@ func (b *budget) release(cost time.Duration) {
 	b.writing.Add(-1)
 	b.spent.Add(int64(cost))
 	b.writes.Add(1)
+	for m := b.maxCost.Load(); int64(cost) > m && !b.maxCost.CompareAndSwap(m, int64(cost)); m = b.maxCost.Load() {
+	}
 	b.mu.Lock()
 	b.refill(time.Now())
 	b.balance -= cost
