@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 )
 
@@ -18,25 +17,11 @@ import (
 // those of [Run]. Cost: one GET of /debug/vitals per target more than [Run].
 func RunDiscovered(ctx context.Context, urls []string, opts ...Option) []Audit {
 	c := newConfig(opts)
-	out := make([]Audit, len(urls))
-	sem := make(chan struct{}, c.concurrency)
-	var wg sync.WaitGroup
+	targets := make([]Target, len(urls))
 	for i, u := range urls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				out[i] = failed(Target{URL: u, Kind: KindVitals}, time.Now(), "doctor: not audited: %v", ctx.Err())
-				return
-			}
-			defer func() { <-sem }()
-			out[i] = c.discovered(ctx, u)
-		}()
+		targets[i] = Target{URL: u, Kind: KindVitals}
 	}
-	wg.Wait()
-	return out
+	return c.each(ctx, targets, func(ctx context.Context, t Target) Audit { return c.discovered(ctx, t.URL) })
 }
 
 func (c *config) discovered(ctx context.Context, base string) (a Audit) {

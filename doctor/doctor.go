@@ -195,6 +195,12 @@ func newConfig(opts []Option) *config {
 // early (with the targets not yet audited failed) when ctx is done.
 func Run(ctx context.Context, targets []Target, opts ...Option) []Audit {
 	c := newConfig(opts)
+	return c.each(ctx, targets, c.audit)
+}
+
+// each audits every target with at most c.concurrency at once; a target
+// still waiting when ctx ends is reported as not audited.
+func (c *config) each(ctx context.Context, targets []Target, audit func(context.Context, Target) Audit) []Audit {
 	out := make([]Audit, len(targets))
 	sem := make(chan struct{}, c.concurrency)
 	var wg sync.WaitGroup
@@ -209,7 +215,7 @@ func Run(ctx context.Context, targets []Target, opts ...Option) []Audit {
 				return
 			}
 			defer func() { <-sem }()
-			out[i] = c.audit(ctx, t)
+			out[i] = audit(ctx, t)
 		}()
 	}
 	wg.Wait()
