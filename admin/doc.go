@@ -52,11 +52,24 @@
 //   - Every other profile (heap, allocs, block, mutex, threadcreate,
 //     goroutine with debug=0 or 1, a full dump of up to 1,000 goroutines) and
 //     symbol lookups share one profile budget ([WithProfileBudget]): one write
-//     at a time, into a buffer, and on average at most 100 ms of CPU per
-//     second, all routes together, each write charged at least 10 ms (so at
-//     most ten a second); at most 8 requests in the class at once.
-//     /metrics has a budget of its own, so a flood of profiles never fails a
-//     scrape. Past a budget the answer is 429 with Retry-After.
+//     at a time, into a buffer, on a thread at the lowest CPU priority, and
+//     on average at most 100 ms of CPU per second, all routes together, each
+//     write charged at least 10 ms (so at most ten a second), and at most a
+//     hundredth of the heap goal per second of allocation (at least 2 MiB),
+//     because a write's garbage brings the next collection forward and a
+//     collection among many goroutines is what costs the application its
+//     tail latency; at most 8 requests in the class at once. /metrics has a
+//     budget of its own, so a flood of profiles never fails a scrape. Past a
+//     budget the answer is 429 with Retry-After.
+//   - A profile's answer is shared ([WithProfileReuse]): requests for the
+//     same profile and debug level while it is written wait for that write,
+//     and later ones get the same answer for as long as the budget takes to
+//     earn its cost back (at most 30 s), with Age and X-Vitals-Written
+//     headers. Goroutine dumps above 1,000 goroutines, in the expensive slot,
+//     are shared the same way. A request with Cache-Control: no-cache gets a
+//     new write (within the budget). An operator's repeated requests and a
+//     flood of identical ones are answered at once for the cost of one
+//     write.
 //   - heap?gc=1 (and allocs?gc=1) forces a GC only when no cycle completed
 //     in the last second: the heap profile is as of the last completed
 //     cycle, so a recent one serves as well. Forced GCs are limited to one

@@ -64,6 +64,7 @@ type config struct {
 	expWait      time.Duration
 	expQueue     int
 	writeBudget  time.Duration
+	reuseMax     time.Duration
 	maxInflight  int
 	errs         []error
 }
@@ -370,6 +371,30 @@ func WithProfileBudget(perSecond time.Duration, inflight int) Option {
 			c.fail(fmt.Errorf("admin: profile budget %v per second and %d in flight must be positive", perSecond, inflight))
 		}
 		c.writeBudget, c.maxInflight = perSecond, inflight
+	})
+}
+
+// DefaultProfileReuse is the longest time a profile's answer is served
+// again unless [WithProfileReuse] says otherwise.
+const DefaultProfileReuse = 30 * time.Second
+
+// WithProfileReuse sets the longest time the answer of a profile write
+// (the profiles of [WithProfileBudget], by name and debug level) is served
+// again to later requests for the same profile; 0 turns reuse off.
+// Requests that arrive while the profile is being written wait for that
+// write. An answer stays fresh for as long as the budget takes to earn its
+// cost back, so a profile that cost little is written anew within a second
+// and one that cost much (a goroutine profile of 100,000 goroutines
+// allocates about 22 MB) is reused for several seconds. A reused answer
+// carries Age (whole seconds) and X-Vitals-Written (when it was written).
+// Each fresh answer is held in memory until it expires: at most one per
+// profile name and debug level.
+func WithProfileReuse(maxAge time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if maxAge < 0 {
+			c.fail(fmt.Errorf("admin: profile reuse %v must not be negative", maxAge))
+		}
+		c.reuseMax = maxAge
 	})
 }
 

@@ -252,7 +252,9 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 	case gc:
 		g = s.guards[guardHeapGC]
 	}
-	if g != nil {
+	if g != nil && (gc || name == "goroutineleak") {
+		// Not shared: a forced GC or a leak-detecting cycle is what the
+		// request asks for.
 		release, ref := g.acquire(r.Context(), time.Second)
 		if ref != nil {
 			ref.busy(w)
@@ -265,24 +267,87 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 		s.writeProfile(w, p, debug)
 		return
 	}
-	// Every other profile is a write in the profile budget: one at a
-	// time, metered, into a buffer.
-	t, ref := s.writes.admit(r.Context())
-	if ref != nil {
-		ref.busy(w)
+	// Every other profile is shared by the requests that ask for it while
+	// it is written or still fresh (unless one says Cache-Control:
+	// no-cache). A full dump of many goroutines waits for the expensive
+	// slot; the rest are writes in the profile budget: one at a time,
+	// metered, into a buffer.
+	debug = textDebug(name, debug)
+	got := s.shared(r, name+"?debug="+strconv.Itoa(debug), g, func(buf *bytes.Buffer) error { return p.WriteTo(buf, debug) })
+	switch {
+	case got.ref != nil:
+		got.ref.busy(w)
 		return
-	}
-	defer t.done()
-	var buf bytes.Buffer
-	var err error
-	t.run(func() { err = p.WriteTo(&buf, debug) })
-	if err != nil {
-		s.cfg.logger.Warn("admin: write profile", "profile", name, "err", err)
+	case got.err != nil && r.Context().Err() != nil:
+		return // the client left
+	case got.err != nil:
+		s.cfg.logger.Warn("admin: write profile", "profile", name, "err", got.err)
 		httpError(w, http.StatusInternalServerError, "admin: writing the profile failed")
 		return
 	}
 	s.profileHeaders(w, name, debug)
-	_, _ = w.Write(buf.Bytes())
+	ageHeaders(w.Header(), got)
+	_, _ = w.Write(got.body)
+}
+
+// shared returns the answer of write for key: a fresh one from s.reuse, or
+// a new one written in the expensive slot g (when g is not nil) or else in
+// the profile budget. A request with Cache-Control: no-cache gets a new
+// answer, which later requests may share.
+func (s *Server) shared(r *http.Request, key string, g *guard, write func(*bytes.Buffer) error) *written {
+	do := func() ([]byte, time.Duration, *refusal, error) {
+		var buf bytes.Buffer
+		var err error
+		var c cost
+		if g != nil {
+			release, ref := g.acquire(r.Context(), time.Second)
+			if ref != nil {
+				return nil, 0, ref, nil
+			}
+			defer release()
+			// Not at a lowered priority: a full dump stops the world.
+			c = measureHere(func() { err = write(&buf) })
+		} else {
+			t, ref := s.writes.admit(r.Context())
+			if ref != nil {
+				return nil, 0, ref, nil
+			}
+			defer t.done()
+			c = t.run(func() { err = write(&buf) })
+		}
+		return buf.Bytes(), s.writes.reuseFor(c), nil, err
+	}
+	if noCache(r) {
+		return s.reuse.renew(r.Context(), key, do)
+	}
+	return s.reuse.do(r.Context(), key, do)
+}
+
+// noCache reports whether r asks for a new answer (RFC 9111
+// Cache-Control: no-cache, or Pragma: no-cache).
+func noCache(r *http.Request) bool {
+	for _, v := range r.Header.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(d), "no-cache") {
+				return true
+			}
+		}
+	}
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("Pragma")), "no-cache")
+}
+
+// textDebug maps ?debug= to the values that write different answers, so
+// that requests for the same answer share it: 0 (protobuf), 1 (text) and,
+// for goroutine profiles, 2 (the full dump). A negative value means text
+// to heap and allocs and protobuf to the rest, as in runtime/pprof.
+func textDebug(name string, debug int) int {
+	switch {
+	case debug == 0, debug < 0 && name != "heap" && name != "allocs":
+		return 0
+	case debug >= 2 && (name == "goroutine" || name == "goroutineleak"):
+		return 2
+	}
+	return 1
 }
 
 // cheapDump is the goroutine count up to which a full goroutine dump

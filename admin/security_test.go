@@ -339,7 +339,8 @@ func TestSymbolBounded(t *testing.T) {
 func TestProfileWritesShareOneBudget(t *testing.T) {
 	parked(t, 2000) // goroutine?debug=1 takes a few ms
 	const perSecond = 4 * time.Millisecond
-	s := started(t, WithProfileBudget(perSecond, 4))
+	// Reuse off: this test is about the writes themselves.
+	s := started(t, WithProfileBudget(perSecond, 4), WithProfileReuse(0))
 	paths := []string{
 		"/debug/pprof/goroutine?debug=1", "/debug/pprof/goroutine", "/debug/pprof/heap", "/debug/pprof/allocs",
 		"/debug/pprof/block", "/debug/pprof/mutex", "/debug/pprof/threadcreate", "/debug/pprof/heap?debug=1",

@@ -45,6 +45,7 @@ type Server struct {
 	// writes meters profile writes and symbol lookups as one class;
 	// scrapes meters /metrics.
 	writes, scrapes *budget
+	reuse           *reuse // answers of profile writes, shared while fresh
 	// lastForcedGC is when heap?gc=1 last forced a GC (UnixNano, 0 never).
 	lastForcedGC atomic.Int64
 
@@ -89,6 +90,7 @@ func New(opts ...Option) (*Server, error) {
 		expQueue:     4,
 		writeBudget:  DefaultProfileBudget,
 		maxInflight:  8,
+		reuseMax:     DefaultProfileReuse,
 	}
 	for _, o := range opts {
 		o.apply(&c)
@@ -132,6 +134,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.writes = newBudget("profile", c.writeBudget, c.maxInflight)
 	s.scrapes = newBudget("metrics", c.writeBudget, c.maxInflight)
+	s.reuse = newReuse(c.reuseMax)
 	if err := s.register(); err != nil {
 		return nil, err
 	}
@@ -173,7 +176,7 @@ func (s *Server) register() error {
 		expensive        bool
 		h                http.HandlerFunc
 	}{
-		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N for text; plain profiles share the profile budget; ?gc=1, goroutine?debug=2 above 1,000 goroutines and ?seconds=N (a delta) are expensive", false, s.pprofNamed},
+		{"/debug/pprof/", "pprof index and named profiles (heap, allocs, goroutine, block, mutex, threadcreate, goroutineleak when present); ?debug=N for text; plain profiles share the profile budget, and one answer while fresh (Age; Cache-Control: no-cache for a new one); ?gc=1, goroutine?debug=2 above 1,000 goroutines and ?seconds=N (a delta) are expensive", false, s.pprofNamed},
 		{"/debug/pprof/profile", "CPU profile for ?seconds=N (default 30, capped); about 1% CPU while it runs", true, s.pprofProfile},
 		{"/debug/pprof/trace", "execution trace for ?seconds=N (default 1, capped); a few % CPU and MB/s of output", true, s.pprofTrace},
 		{"/debug/pprof/symbol", "function names of program counters, for go tool pprof; POST up to 1 MiB, 65,536 addresses; in the profile budget", false, s.pprofSymbol},

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,7 @@ func (s *Server) limitsState() map[string]any {
 			"refused":             b.refused.Load(),
 			"in_flight":           b.inflight.Load(),
 			"budget_per_second_s": b.perSecond.Seconds(),
+			"allocated_bytes":     b.allocated.Load(),
 		}
 	}
 	return map[string]any{
@@ -97,7 +99,11 @@ func (s *Server) limitsState() map[string]any {
 			"refused": sl.refused.Load(),
 		},
 		"profile_writes": budget(s.writes),
-		"metrics":        budget(s.scrapes),
+		"shared_answers": map[string]any{
+			"reused":  s.reuse.hits.Load(),
+			"written": s.reuse.misses.Load(),
+		},
+		"metrics": budget(s.scrapes),
 	}
 }
 
@@ -164,34 +170,30 @@ func (s *Server) goroutines(w http.ResponseWriter, r *http.Request) {
 	// A dump of few goroutines is cheap: it runs in the profile budget.
 	// More need the expensive slot (the profile too: building it costs
 	// about 1.5 µs of CPU per goroutine, though the world keeps running).
-	var err error
-	var dump bytes.Buffer
+	var g *guard
 	if n > cheapDump {
-		release, ref := s.guards[guardGoroutines].acquire(r.Context(), time.Second)
-		if ref != nil {
-			ref.busy(w)
-			return
-		}
-		defer release()
-		err = pprof.Lookup("goroutine").WriteTo(&dump, debug)
-	} else {
-		t, ref := s.writes.admit(r.Context())
-		if ref != nil {
-			ref.busy(w)
-			return
-		}
-		defer t.done()
-		t.run(func() { err = pprof.Lookup("goroutine").WriteTo(&dump, debug) })
+		g = s.guards[guardGoroutines]
 	}
-	w.Header().Set("X-Vitals-Goroutines", source)
-	if err != nil {
-		httpError(w, http.StatusInternalServerError, "admin: goroutine dump failed")
+	got := s.shared(r, "goroutine?debug="+strconv.Itoa(debug), g, func(buf *bytes.Buffer) error {
+		return pprof.Lookup("goroutine").WriteTo(buf, debug)
+	})
+	if got.ref != nil {
+		got.ref.busy(w)
 		return
 	}
+	w.Header().Set("X-Vitals-Goroutines", source)
+	if got.err != nil {
+		if r.Context().Err() == nil {
+			httpError(w, http.StatusInternalServerError, "admin: goroutine dump failed")
+		}
+		return
+	}
+	ageHeaders(w.Header(), got)
+	dump := bytes.NewReader(got.body)
 	if r.Context().Err() != nil {
 		return // the client left during the dump: skip the grouping work
 	}
-	groups, err := stacks.GroupReader(&dump)
+	groups, err := stacks.GroupReader(dump)
 	if err != nil && len(groups) == 0 {
 		s.cfg.logger.Warn("admin: parse goroutine dump", "err", err)
 		httpError(w, http.StatusInternalServerError, "admin: parsing the goroutine dump failed")
