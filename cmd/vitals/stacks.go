@@ -304,6 +304,10 @@ func (s source) open(name string) (io.Reader, func(), error) {
 		cancel()
 		return nil, nil, err
 	}
+	if age := resp.Header.Get("Age"); age != "" {
+		// vitals' admin shares a dump while it is fresh (admin.WithProfileReuse).
+		fmt.Fprintf(s.stderr, "vitals: %s: a shared dump written %ss ago\n", adminclient.Redact(u), adminclient.Clean(age))
+	}
 	return resp.Body, func() { resp.Body.Close(); cancel() }, nil
 }
 
