@@ -387,6 +387,8 @@ const DefaultProfileReuse = 30 * time.Second
 // and one that cost much (a goroutine profile of 100,000 goroutines
 // allocates about 22 MB) is reused for several seconds. A reused answer
 // carries Age (whole seconds) and X-Vitals-Written (when it was written).
+// A write that others may join goes on when the request that started it
+// ends (its wait for the budget is bounded all the same).
 // Each fresh answer is held in memory until it expires: at most one per
 // profile name and debug level.
 func WithProfileReuse(maxAge time.Duration) Option {

@@ -295,12 +295,15 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 // the profile budget. A request with Cache-Control: no-cache gets a new
 // answer, which later requests may share.
 func (s *Server) shared(r *http.Request, key string, g *guard, write func(*bytes.Buffer) error) *written {
+	// The write serves everyone who joins it: its wait does not end when
+	// the first asker leaves (it is bounded all the same).
+	ctx := context.WithoutCancel(r.Context())
 	do := func() ([]byte, time.Duration, *refusal, error) {
 		var buf bytes.Buffer
 		var err error
 		var c cost
 		if g != nil {
-			release, ref := g.acquire(r.Context(), time.Second)
+			release, ref := g.acquire(ctx, time.Second)
 			if ref != nil {
 				return nil, 0, ref, nil
 			}
@@ -308,7 +311,7 @@ func (s *Server) shared(r *http.Request, key string, g *guard, write func(*bytes
 			// Not at a lowered priority: a full dump stops the world.
 			c = measureHere(func() { err = write(&buf) })
 		} else {
-			t, ref := s.writes.admit(r.Context())
+			t, ref := s.writes.admit(ctx)
 			if ref != nil {
 				return nil, 0, ref, nil
 			}
