@@ -389,8 +389,9 @@ const DefaultProfileReuse = 30 * time.Second
 // carries Age (whole seconds) and X-Vitals-Written (when it was written).
 // A write that others may join goes on when the request that started it
 // ends (its wait for the budget is bounded all the same).
-// Each fresh answer is held in memory until it expires: at most one per
-// profile name and debug level.
+// Each fresh answer of up to 8 MiB is held in memory until it expires: at
+// most one per profile name and debug level; a larger one goes only to the
+// requests that waited for it.
 func WithProfileReuse(maxAge time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if maxAge < 0 {

@@ -38,6 +38,11 @@ type written struct {
 	leader bool      // read by the request that wrote it
 }
 
+// maxKept is the largest answer kept after its write: a bigger one (a
+// forced full dump of many goroutines) goes to the requests that waited for
+// it and is let go.
+const maxKept = 8 << 20
+
 // errWriteFailed is what waiters get when the write they waited for
 // panicked.
 var errWriteFailed = errors.New("admin: the shared profile write failed")
@@ -90,7 +95,7 @@ func (c *reuse) do(ctx context.Context, key string, write func() ([]byte, time.D
 			e.at, e.err = time.Now(), errWriteFailed
 		}
 		close(e.ready)
-		if e.ref != nil || e.err != nil || fresh <= 0 {
+		if e.ref != nil || e.err != nil || fresh <= 0 || len(e.body) > maxKept {
 			forget()
 			return
 		}

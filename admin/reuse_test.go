@@ -189,3 +189,19 @@ func TestBudgetChargesAllocation(t *testing.T) {
 		t.Error("admitted while the allocation budget is overdrawn past maxWait")
 	}
 }
+
+// TestReuseKeepsNoLargeAnswer: an answer over maxKept goes to those who
+// waited for it and is not held after.
+func TestReuseKeepsNoLargeAnswer(t *testing.T) {
+	c := newReuse(time.Minute)
+	writes := 0
+	big := func() ([]byte, time.Duration, *refusal, error) {
+		writes++
+		return make([]byte, maxKept+1), time.Minute, nil, nil
+	}
+	c.do(context.Background(), "k", big)
+	c.do(context.Background(), "k", big)
+	if writes != 2 {
+		t.Errorf("an answer over %d bytes was kept: %d writes for two requests", maxKept, writes)
+	}
+}
