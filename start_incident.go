@@ -37,7 +37,9 @@ type incidentConfig struct {
 // manifest with the start-up Report — is written into dir, capped at 20
 // bundles and 256 MiB unless opts say otherwise. The admin server lists and
 // serves the bundles at [IncidentsRoute] and captures one on POST
-// .../capture; /metrics gains vitals_incidents_total{trigger}.
+// .../capture; /metrics gains vitals_incidents_total{trigger}. For
+// OpenTelemetry, pass [Service.Incidents] to otelexport.WithIncidents
+// (vitals.incidents{vitals.incident.trigger}).
 //
 // The leak watchdog's reports start a goroutine bundle through a
 // leak.OnReport hook; an OnReport of your own in [WatchdogOptions] replaces

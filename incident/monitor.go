@@ -759,6 +759,20 @@ func (m *Monitor) Count(t Trigger) uint64 {
 	return m.counts[t].Load()
 }
 
+// Counts returns [Monitor.Count] for every trigger, by trigger name (every
+// trigger present, zeros included); nil for a nil Monitor. It is what
+// otelexport.WithIncidents observes. Cost: one small map.
+func (m *Monitor) Counts() map[string]uint64 {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]uint64, numTriggers)
+	for t := range numTriggers {
+		out[t.String()] = m.counts[t].Load()
+	}
+	return out
+}
+
 // State is what the monitor reports to the admin server and doctor.
 type State struct {
 	Armed      bool              `json:"armed"`

@@ -38,6 +38,10 @@
 //   - vitals.cgroup.memory.limit, vitals.cgroup.memory.high (By): hard limit
 //     and memory.high; 0 = none.
 //   - vitals.cgroup.memory.usage (By): memory charged to the cgroup.
+//   - vitals.incidents ({incident}, vitals.incident.trigger = memory | gc |
+//     goroutines | cpu | latency | manual): incident bundles captured,
+//     failed captures included, with [WithIncidents]; Prometheus' name for
+//     it is vitals_incidents_total.
 //
 // # Cost
 //
@@ -65,7 +69,24 @@ const ScopeName = "github.com/govitals/vitals/metrics/otelexport"
 // Option configures [Register].
 type Option interface{ apply(*config) }
 
-type config struct{ sampler *metrics.Sampler }
+type config struct {
+	sampler   *metrics.Sampler
+	incidents Incidents
+}
+
+// Incidents is what [WithIncidents] observes: incident bundles captured so
+// far, by trigger name. *incident.Monitor (vitals.Service.Incidents)
+// implements it.
+type Incidents interface {
+	Counts() map[string]uint64
+}
+
+// WithIncidents adds vitals.incidents, observed from src at each
+// collection (one small map a collection). A nil src, or a nil
+// *incident.Monitor inside it, observes nothing.
+func WithIncidents(src Incidents) Option {
+	return optionFunc(func(c *config) { c.incidents = src })
+}
 
 type optionFunc func(*config)
 
@@ -157,6 +178,8 @@ func Register(mp metric.MeterProvider, opts ...Option) (*Exporter, error) {
 	cgMemLimit := i64(upDown, "vitals.cgroup.memory.limit", "By", "Hard memory limit of the process's cgroup; 0 when unlimited.")
 	cgMemHigh := i64(upDown, "vitals.cgroup.memory.high", "By", "memory.high of the process's cgroup; 0 when unset.")
 	cgMemUsage := i64(upDown, "vitals.cgroup.memory.usage", "By", "Memory charged to the process's cgroup.")
+	incidents, err := m.Int64ObservableCounter("vitals.incidents", metric.WithUnit("{incident}"), metric.WithDescription("Incident bundles captured, by trigger (failed captures included)."))
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("otelexport: create instruments: %w", err)
@@ -223,11 +246,16 @@ func Register(mp metric.MeterProvider, opts ...Option) (*Exporter, error) {
 				o.ObserveInt64(cgMemUsage, clampInt64(st.MemoryUsage))
 			}
 		})
+		if src := cfg.incidents; src != nil {
+			for trigger, n := range src.Counts() {
+				o.ObserveInt64(incidents, clampInt64(n), metric.WithAttributeSet(attribute.NewSet(attribute.String("vitals.incident.trigger", trigger))))
+			}
+		}
 		return nil
 	}
 	reg, err := m.RegisterCallback(cb,
 		memUsed, memLimit, allocated, allocations, gcGoal, gors, procs, gogc, cpuTime, gcCycles,
-		cgCPULimit, cgPeriods, cgThrottled, cgThrottledTime, cgMemLimit, cgMemHigh, cgMemUsage)
+		cgCPULimit, cgPeriods, cgThrottled, cgThrottledTime, cgMemLimit, cgMemHigh, cgMemUsage, incidents)
 	if err != nil {
 		e.Close()
 		return nil, fmt.Errorf("otelexport: register callback: %w", err)
