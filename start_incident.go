@@ -42,8 +42,8 @@ type incidentConfig struct {
 // (vitals.incidents{vitals.incident.trigger}).
 //
 // The leak watchdog's reports start a goroutine bundle through a
-// leak.OnReport hook; an OnReport of your own in [WatchdogOptions] replaces
-// it (the watchdog keeps one callback).
+// leak.OnReport hook; an OnReport of your own in [WatchdogOptions] is called
+// as well, after it.
 //
 // It needs the flight recorder: with [FlightRecorder] the bundles share
 // that one (and its snapshot rate limit), else the monitor runs its own.
@@ -71,7 +71,7 @@ func (s *Service) prepareIncidents(c *startConfig) {
 		return
 	}
 	ic := c.incident
-	// First, so that an OnReport of the caller's own replaces it.
+	// First: an OnReport of the caller's own is called after it.
 	c.watchdog = append([]leak.WatchdogOption{leak.OnReport(func(r leak.Report) {
 		if m := ic.mon.Load(); m != nil {
 			m.Fire(incident.Goroutines, fmt.Sprintf("leak watchdog: %d goroutines, baseline %d, threshold %d", r.Current, r.Baseline, r.Threshold))

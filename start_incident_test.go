@@ -322,6 +322,7 @@ func TestIncidentFromWatchdog(t *testing.T) {
 		t.Skip("child")
 	}
 	got := make(chan incident.Incident, 4)
+	mine := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	svc, err := vitals.Start(ctx, vitals.NoAdmin(),
@@ -329,7 +330,14 @@ func TestIncidentFromWatchdog(t *testing.T) {
 			incident.GoroutineSpike(1000, time.Minute, 1<<30), // the spike rule stays quiet
 			incident.OnIncident(func(i incident.Incident) { got <- i })),
 		vitals.WatchdogOptions(leak.SampleEvery(5*time.Millisecond), leak.WarmUp(0), leak.WindowSamples(4),
-			leak.SuspectAfter(2), leak.Slack(20, 0.1)))
+			leak.SuspectAfter(2), leak.Slack(20, 0.1),
+			// The caller's own hook is called too, not instead.
+			leak.OnReport(func(leak.Report) {
+				select {
+				case mine <- struct{}{}:
+				default:
+				}
+			})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,6 +354,11 @@ func TestIncidentFromWatchdog(t *testing.T) {
 		case inc := <-got:
 			if inc.Trigger != incident.Goroutines || !strings.HasPrefix(inc.Reason, "leak watchdog:") || inc.Path == "" {
 				t.Fatalf("incident %+v", inc)
+			}
+			select {
+			case <-mine:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the caller's own OnReport was not called: the incident hook replaced it")
 			}
 			return
 		case <-tick.C:

@@ -37,7 +37,7 @@ type wdConfig struct {
 	raiseDecay   int
 	dumpEvery    time.Duration
 	maxDump      int
-	onReport     func(Report)
+	onReport     []func(Report)
 	logger       *slog.Logger
 	count        func() int
 	dump         func() (*stacks.Dump, error)
@@ -108,10 +108,15 @@ func MaxDumpGoroutines(n int) WatchdogOption {
 	return wdOptionFunc(func(c *wdConfig) { c.maxDump = n })
 }
 
-// OnReport sets a function called (on the watchdog's goroutine) with every
-// report of a suspected leak.
+// OnReport adds a function called (on the watchdog's goroutine) with every
+// report of a suspected leak. Each OnReport given is called, in the order
+// given; one that panics is logged and does not stop the others.
 func OnReport(f func(Report)) WatchdogOption {
-	return wdOptionFunc(func(c *wdConfig) { c.onReport = f })
+	return wdOptionFunc(func(c *wdConfig) {
+		if f != nil {
+			c.onReport = append(c.onReport, f)
+		}
+	})
 }
 
 // WithLogger logs reports (Warn) and baseline changes (Info) to l. The
@@ -453,14 +458,14 @@ func (w *Watchdog) tick(now time.Time) {
 	if rep != nil {
 		w.c.logger.Warn("leak: goroutine leak suspected", "current", rep.Current,
 			"baseline", rep.Baseline, "threshold", rep.Threshold, "report", rep.String())
-		if w.c.onReport != nil {
+		for _, f := range w.c.onReport {
 			func() {
 				defer func() {
 					if r := recover(); r != nil {
 						w.c.logger.Error("leak: watchdog: OnReport panicked", "panic", fmt.Sprint(r))
 					}
 				}()
-				w.c.onReport(*rep)
+				f(*rep)
 			}()
 		}
 	}

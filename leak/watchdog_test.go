@@ -327,6 +327,34 @@ func TestWatchdogSurvivesPanics(t *testing.T) {
 	}
 }
 
+// TestWatchdogCallsEveryOnReport: several OnReport options are all called,
+// in order, and one that panics does not stop the next (vitals.Start adds
+// its incident hook before the caller's own).
+func TestWatchdogCallsEveryOnReport(t *testing.T) {
+	calls := 0
+	var order []string
+	w, err := NewWatchdog(WarmUp(0), WindowSamples(1), SuspectAfter(1), Slack(0, 0),
+		withCount(func() int { calls++; return 10 * calls }),
+		withDump(func() (*stacks.Dump, error) { return &stacks.Dump{}, nil }),
+		OnReport(func(Report) { order = append(order, "first"); panic("first exploded") }),
+		OnReport(nil),
+		OnReport(func(Report) { order = append(order, "second") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		w.tick(time.Unix(int64(i), 0))
+	}
+	if len(order) < 2 || len(order)%2 != 0 {
+		t.Fatalf("calls %v: want first, second for every report", order)
+	}
+	for i := 0; i < len(order); i += 2 {
+		if order[i] != "first" || order[i+1] != "second" {
+			t.Fatalf("calls %v: want first, second for every report", order)
+		}
+	}
+}
+
 func TestNewWatchdogRejectsBadOptions(t *testing.T) {
 	for _, o := range []WatchdogOption{SampleEvery(0), WindowSamples(0), SuspectAfter(0), Slack(-1, 0), Slack(1, math.NaN())} {
 		if _, err := NewWatchdog(o); err == nil || !strings.HasPrefix(err.Error(), "leak: watchdog: ") {
