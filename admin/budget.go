@@ -12,9 +12,9 @@ import (
 // one write runs at a time, and the writes together may take at most
 // perSecond of CPU of every second on average, with a burst of up to burst,
 // and allocate at most a hundredth of the heap goal per second (at least
-// 2 MiB), with a burst of five seconds of that. A write runs when neither
-// balance is negative; its cost is then charged, so the next one waits
-// until both are paid back. Requests inside the class (waiting, writing or
+// 256 KiB), saving up five seconds of that but at least 16 MiB. A write
+// runs when neither balance is negative; its cost is then charged, so the
+// next one waits until both are paid back. Requests inside the class (waiting, writing or
 // sending their buffered answer) are capped at maxInflight; past that, or
 // when the wait would pass maxWait, a request gets 429 with Retry-After.
 // Waiting stops when the request ends.
@@ -65,7 +65,7 @@ func newBudget(name string, perSecond time.Duration, maxInflight int) *budget {
 		maxWait:     10 * time.Second,
 		maxInflight: int32(maxInflight),
 		balance:     2 * perSecond,
-		bytes:       allocBurst * allocRate(),
+		bytes:       allocSaved(allocRate()),
 		at:          time.Now(),
 		wake:        make(chan struct{}),
 	}
@@ -73,12 +73,18 @@ func newBudget(name string, perSecond time.Duration, maxInflight int) *budget {
 
 // The allocation budget: writes may allocate, on average, a hundredth of
 // the heap goal per second, at least minAllocRate, and save up allocBurst
-// seconds of it.
+// seconds of it but at least minAllocSaved: an operator's round of
+// different profiles (each heap profile's gzip state alone is ~1 MB) fits
+// in what is saved, while a sustained flood is held to the rate.
 const (
-	allocShare   = 100
-	minAllocRate = 2 << 20
-	allocBurst   = 5
+	allocShare    = 100
+	minAllocRate  = 256 << 10
+	allocBurst    = 5
+	minAllocSaved = 16 << 20
 )
+
+// allocSaved is the most allocation the budget saves up at rate.
+func allocSaved(rate float64) float64 { return max(allocBurst*rate, minAllocSaved) }
 
 // allocRate is the bytes per second writes may allocate now.
 func allocRate() float64 {
@@ -90,7 +96,7 @@ func (b *budget) refill(now time.Time) {
 	if el := now.Sub(b.at); el > 0 {
 		b.balance = min(b.burst, b.balance+time.Duration(float64(el)*float64(b.perSecond)/float64(time.Second)))
 		rate := allocRate()
-		b.bytes = min(allocBurst*rate, b.bytes+el.Seconds()*rate)
+		b.bytes = min(allocSaved(rate), b.bytes+el.Seconds()*rate)
 	}
 	b.at = now
 }

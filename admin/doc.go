@@ -55,7 +55,8 @@
 //     at a time, into a buffer, on a thread at the lowest CPU priority, and
 //     on average at most 100 ms of CPU per second, all routes together, each
 //     write charged at least 10 ms (so at most ten a second), and at most a
-//     hundredth of the heap goal per second of allocation (at least 2 MiB),
+//     hundredth of the heap goal per second of allocation (at least
+//     256 KiB, with 16 MiB saved up for an operator's round of profiles),
 //     because a write's garbage brings the next collection forward and a
 //     collection among many goroutines is what costs the application its
 //     tail latency; at most 8 requests in the class at once. /metrics has a

@@ -165,7 +165,8 @@ func TestBudgetChargesAllocation(t *testing.T) {
 	if ref != nil {
 		t.Fatal(ref.msg)
 	}
-	big := int(allocBurst*allocRate()) * 2
+	saved := int(allocSaved(allocRate()))
+	big := saved * 2
 	var keep []byte
 	c := tk.run(func() { keep = make([]byte, big) })
 	tk.done()
@@ -177,11 +178,11 @@ func TestBudgetChargesAllocation(t *testing.T) {
 	b.refill(time.Now())
 	wait := b.payback()
 	b.mu.Unlock()
-	if want := time.Duration(float64(big-int(allocBurst*allocRate())) / allocRate() * float64(time.Second)); wait < want/2 {
+	if want := time.Duration(float64(big-saved) / allocRate() * float64(time.Second)); wait < want/2 {
 		t.Errorf("payback %v after overdrawing the allocation budget, want about %v", wait, want)
 	}
-	if got := b.reuseFor(c); got < allocBurst*time.Second {
-		t.Errorf("an answer that cost %d bytes is reused for %v, want at least %v", c.bytes, got, allocBurst*time.Second)
+	if got, want := b.reuseFor(c), time.Duration(float64(saved)/allocRate()*float64(time.Second)); got < want {
+		t.Errorf("an answer that cost %d bytes is reused for %v, want at least %v", c.bytes, got, want)
 	}
 	// The next request is refused when the wait passes its bound.
 	b.maxWait = time.Millisecond
