@@ -65,18 +65,7 @@ func TestStartMountsDashboard(t *testing.T) {
 		} `json:"report"`
 		Watchdog bool `json:"watchdog"`
 	}
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("event stream: %v", err)
-		}
-		if data, ok := strings.CutPrefix(line, "data: "); ok {
-			if err := json.Unmarshal([]byte(data), &hello); err != nil {
-				t.Fatalf("hello: %v", err)
-			}
-			break
-		}
-	}
+	readHello(t, r, &hello)
 	if !hello.Report.NoFlight {
 		t.Errorf("Start without FlightRecorder: the page would show a flight-recorder link that only errors")
 	}
@@ -142,20 +131,26 @@ func TestStartDashboardMarksIncidents(t *testing.T) {
 			Reason  string  `json:"reason"`
 		} `json:"incidents"`
 	}
+	readHello(t, r, &hello)
+	if len(hello.Incidents) != 1 || hello.Incidents[0].Trigger != "manual" ||
+		!strings.Contains(hello.Incidents[0].Reason, "dashboard mark test") || hello.Incidents[0].T <= 0 {
+		t.Errorf("incidents in the dashboard's hello = %+v, want the manual capture", hello.Incidents)
+	}
+}
+
+// readHello decodes the first event of a dashboard stream into v.
+func readHello(t *testing.T, r *bufio.Reader, v any) {
+	t.Helper()
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
 			t.Fatalf("event stream: %v", err)
 		}
 		if data, ok := strings.CutPrefix(line, "data: "); ok {
-			if err := json.Unmarshal([]byte(data), &hello); err != nil {
+			if err := json.Unmarshal([]byte(data), v); err != nil {
 				t.Fatalf("hello: %v", err)
 			}
-			break
+			return
 		}
-	}
-	if len(hello.Incidents) != 1 || hello.Incidents[0].Trigger != "manual" ||
-		!strings.Contains(hello.Incidents[0].Reason, "dashboard mark test") || hello.Incidents[0].T <= 0 {
-		t.Errorf("incidents in the dashboard's hello = %+v, want the manual capture", hello.Incidents)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-
 	"github.com/govitals/vitals/incident"
 )
 
@@ -18,14 +16,7 @@ func TestIncidents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	e, err := Register(mp, WithIncidents(m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	reader, mp, _ := registered(t, WithIncidents(m))
 
 	count := func() map[string]float64 {
 		out := map[string]float64{}

@@ -65,20 +65,29 @@ func one(t *testing.T, got map[string][]point, name string) float64 {
 	return ps[0].value
 }
 
-func TestInstruments(t *testing.T) {
+// registered returns a manual reader of a meter provider on which Register
+// (with a sampler of no minimum interval, and opts) made the instruments,
+// the provider and the exporter; all are closed when the test ends.
+func registered(t *testing.T, opts ...Option) (*sdkmetric.ManualReader, *sdkmetric.MeterProvider, *Exporter) {
+	t.Helper()
 	s, err := metrics.New(metrics.WithMinInterval(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	e, err := Register(mp, WithSampler(s))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	e, err := Register(mp, append([]Option{WithSampler(s)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
+	return reader, mp, e
+}
+
+func TestInstruments(t *testing.T) {
+	reader, _, e := registered(t)
 
 	var keep [][]byte
 	for range 100 {

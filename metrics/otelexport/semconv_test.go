@@ -8,11 +8,8 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/goconv"
-
-	"github.com/govitals/vitals/metrics"
 )
 
 // semconvInstrument is one Go runtime instrument of the semantic conventions.
@@ -37,19 +34,7 @@ func TestSemconv(t *testing.T) {
 		goconv.ScheduleDuration{}.Name():      true,
 		goconv.MemoryGCPauseDuration{}.Name(): true,
 	}
-	s, err := metrics.New(metrics.WithMinInterval(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	e, err := Register(mp, WithSampler(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	reader, _, _ := registered(t)
 	runtime.GC()
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {
