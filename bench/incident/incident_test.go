@@ -335,3 +335,55 @@ func BenchmarkCapturePause(b *testing.B) {
 		release()
 	}
 }
+
+// BenchmarkCaptureStepPause is BenchmarkCapturePause for each step of a
+// capture alone, at 100k parked goroutines: which step pauses how long.
+// The flight-recorder step snapshots a recorder that runs throughout.
+func BenchmarkCaptureStepPause(b *testing.B) {
+	release := spawn(100000)
+	defer release()
+	r, err := tracecap.NewRecorder(tracecap.WithMaxBytes(4<<20), tracecap.WithMinInterval(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	time.Sleep(500 * time.Millisecond)
+	all := rtm.All()
+	steps := []struct {
+		name string
+		f    func()
+	}{
+		{"flight-recorder", func() { var buf bytes.Buffer; _, _ = r.SnapshotTo(&buf, "bench") }},
+		{"heap", func() { var buf bytes.Buffer; _ = pprof.Lookup("heap").WriteTo(&buf, 0) }},
+		{"goroutine-debug0", func() { var buf bytes.Buffer; _ = pprof.Lookup("goroutine").WriteTo(&buf, 0) }},
+		{"goroutine-debug1", func() { var buf bytes.Buffer; _ = pprof.Lookup("goroutine").WriteTo(&buf, 1) }},
+		{"runtime-metrics", func() {
+			s := make([]rtm.Sample, len(all))
+			for i := range all {
+				s[i].Name = all[i].Name
+			}
+			rtm.Read(s)
+		}},
+		{"nothing-100ms", func() { time.Sleep(100 * time.Millisecond) }},
+	}
+	for _, st := range steps {
+		b.Run(st.name, func(b *testing.B) {
+			p := newPauses()
+			var gc, other, stopGC, stopOther time.Duration
+			for range b.N {
+				a := p.read()
+				st.f()
+				z := p.read()
+				gc, other = max(gc, p.maxOne(0, a, z)), max(other, p.maxOne(1, a, z))
+				stopGC, stopOther = max(stopGC, p.maxOne(2, a, z)), max(stopOther, p.maxOne(3, a, z))
+			}
+			b.ReportMetric(float64(gc.Microseconds()), "max-gc-pause-µs")
+			b.ReportMetric(float64(other.Microseconds()), "max-nongc-pause-µs")
+			b.ReportMetric(float64(stopGC.Microseconds()), "max-gc-stopping-µs")
+			b.ReportMetric(float64(stopOther.Microseconds()), "max-nongc-stopping-µs")
+		})
+	}
+}
