@@ -61,7 +61,12 @@ func (s *Server) liveState() map[string]any {
 		}
 	}
 	if rec := s.cfg.recorder; rec != nil {
-		st["flight_recorder"] = map[string]any{"running": rec.Running()}
+		fs := rec.Status()
+		m := map[string]any{"running": fs.Recording, "goroutine_ceiling": fs.Ceiling}
+		if fs.Paused != "" {
+			m["paused"], m["paused_at"], m["held_bytes"] = fs.Paused, fs.PausedAt, fs.HeldBytes
+		}
+		st["flight_recorder"] = m
 	}
 	if d := s.cfg.traceDir; d != nil {
 		files, bytes := d.Usage()
@@ -263,9 +268,17 @@ func (s *Server) vitalsTrace(w http.ResponseWriter, r *http.Request) {
 // kept there and its name is in the X-Vitals-Snapshot header.
 func (s *Server) flight(w http.ResponseWriter, r *http.Request) {
 	rec := s.cfg.recorder
-	if rec == nil || !rec.Running() {
+	if rec == nil || !rec.Status().Started {
 		httpError(w, http.StatusNotFound, "admin: flight recorder not running")
 		return
+	}
+	if fs := rec.Status(); !fs.Recording {
+		if fs.HeldBytes == 0 {
+			httpError(w, http.StatusNotFound, "admin: flight recorder paused, no trace held: "+fs.Paused)
+			return
+		}
+		// The trace held from the pause ends then, not now: say so.
+		w.Header().Set("X-Vitals-Flight-Paused", fs.PausedAt.UTC().Format(time.RFC3339)+"; "+fs.Paused)
 	}
 	release, ref := s.guards[guardFlight].acquire(r.Context(), time.Second)
 	if ref != nil {

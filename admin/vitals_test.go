@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/govitals/vitals/internal/tracecheck"
 	"github.com/govitals/vitals/tracecap"
@@ -81,6 +83,50 @@ func TestFlightWithoutRecorder(t *testing.T) {
 	}
 	if resp, _ := get(t, s, "GET", "/debug/vitals/trace?save=1", noCred); resp.StatusCode != 404 {
 		t.Errorf("save without dir: %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestFlightPausedOverHTTP: above its goroutine ceiling the recorder pauses;
+// the flight route then serves the trace held from the pause, marked with
+// X-Vitals-Flight-Paused, and /debug/vitals says why it is paused.
+func TestFlightPausedOverHTTP(t *testing.T) {
+	rec := recorder(t, tracecap.WithMinInterval(0), tracecap.WithMaxBytes(1<<20),
+		tracecap.WithGoroutineCeiling(runtime.NumGoroutine()+300))
+	s := started(t, WithFlightRecorder(rec))
+	ch := make(chan struct{})
+	defer close(ch)
+	for range 600 {
+		go groupedMarker(ch)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for rec.Running() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not paused: %+v", rec.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, body := get(t, s, "GET", "/debug/vitals/flight", noCred)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("X-Vitals-Flight-Paused"), "over the ceiling") {
+		t.Fatalf("flight while paused: %d %q %.200q", resp.StatusCode, resp.Header.Get("X-Vitals-Flight-Paused"), body)
+	}
+	if _, err := tracecheck.Read(bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, s, "GET", "/debug/vitals", noCred)
+	var st struct {
+		State struct {
+			Flight struct {
+				Running bool   `json:"running"`
+				Paused  string `json:"paused"`
+				Held    int    `json:"held_bytes"`
+			} `json:"flight_recorder"`
+		} `json:"state"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st := st.State; st.Flight.Running || !strings.Contains(st.Flight.Paused, "goroutines, over the ceiling") || st.Flight.Held == 0 {
+		t.Errorf("/debug/vitals flight_recorder = %+v", st.Flight)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"compress/flate"
 	"encoding/json"
-
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +13,8 @@ import (
 	rtm "runtime/metrics"
 	"runtime/pprof"
 	"time"
+
+	"github.com/govitals/vitals/tracecap"
 )
 
 // capture writes ev's bundle. It never panics (a panic becomes the
@@ -77,10 +78,29 @@ func (m *Monitor) capture(done <-chan struct{}, ev event) (inc Incident) {
 	m.lifeMu.Unlock()
 	switch {
 	case rec != nil:
+		var note string
+		if c, ok := rec.(interface{ CheckGoroutines() }); ok {
+			c.CheckGoroutines() // over the ceiling, pause before this capture's stop-the-worlds
+		}
+		if st, ok := rec.(interface{ Status() tracecap.Status }); ok {
+			switch s := st.Status(); {
+			case s.Recording:
+			case s.HeldBytes == 0:
+				skip(PartTrace, "flight recorder paused, no trace held: "+s.Paused)
+				rec = nil
+			default:
+				note = fmt.Sprintf("held since the flight recorder paused at %s, %v before the trigger (%s): the trace ends there",
+					s.PausedAt.Format(time.RFC3339), ev.at.Sub(s.PausedAt).Round(time.Millisecond), s.Paused)
+			}
+		}
+		if rec == nil {
+			break
+		}
 		part(PartTrace, text, func(w io.Writer) error {
 			_, err := rec.SnapshotTo(w, "incident: "+ev.trigger.String())
 			return err
 		})
+		man.Parts[len(man.Parts)-1].Note = note
 	case recErr != "":
 		skip(PartTrace, "no flight recorder: "+recErr)
 	default:

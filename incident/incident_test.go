@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/govitals/vitals/incident"
+	"github.com/govitals/vitals/incident/inspect"
 	"github.com/govitals/vitals/stacks"
 	"github.com/govitals/vitals/tracecap"
 )
@@ -453,5 +454,71 @@ func TestContextDisarms(t *testing.T) {
 	}
 	if m.Fire(incident.GC, "after the context") {
 		t.Error("Fire admitted a capture on a disarmed monitor")
+	}
+}
+
+// TestTraceHeldAcrossGoroutineCeiling: a capture over the flight recorder's
+// goroutine ceiling pauses the ring first; the bundle carries the trace held
+// from that moment, says so in the manifest, and "vitals incident" says the
+// trace ends before the trigger.
+func TestTraceHeldAcrossGoroutineCeiling(t *testing.T) {
+	rec, err := tracecap.NewRecorder(tracecap.WithMaxBytes(1<<20), tracecap.WithMinInterval(0),
+		tracecap.WithGoroutineCeiling(runtime.NumGoroutine()+500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	m, err := incident.New(t.TempDir(), incident.WithRecorder(rec), incident.ManualInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // some trace in the ring
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 1000 {
+		wg.Add(1)
+		go parkedForTest(release, &wg)
+	}
+	defer func() { close(release); wg.Wait() }()
+	// No wait for the recorder's own check: the capture applies the ceiling
+	// before its trace and profiles.
+	inc, err := m.Capture(context.Background(), "after the spike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := rec.Status()
+	if st.Recording {
+		t.Fatalf("recorder still recording after a capture over its ceiling: %+v", st)
+	}
+	man, parts := readBundle(t, inc.Path)
+	var tp incident.Part
+	for _, p := range man.Parts {
+		if p.Name == incident.PartTrace {
+			tp = p
+		}
+	}
+	if tp.Bytes != int64(st.HeldBytes) || !strings.Contains(tp.Note, "flight recorder paused at") ||
+		!strings.Contains(tp.Note, "over the ceiling") || len(parts[incident.PartTrace]) != st.HeldBytes {
+		t.Errorf("trace part %+v; held %d bytes", tp, st.HeldBytes)
+	}
+	traceOK(t, parts[incident.PartTrace])
+	b, err := inspect.Open(inc.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var out strings.Builder
+	if err := inspect.WriteText(&out, inspect.Summarize(b, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "the trace ends there") || !strings.Contains(out.String(), "before the flight recorder paused") {
+		t.Errorf("vitals incident does not say the trace ends at the pause:\n%s", out.String())
 	}
 }

@@ -124,6 +124,9 @@ type Part struct {
 	Skipped string `json:"skipped,omitempty"`
 	// Error says why writing it failed; a failed part may be truncated.
 	Error string `json:"error,omitempty"`
+	// Note says what a reader must know about a written part (a trace held
+	// since the flight recorder paused ends before the trigger).
+	Note string `json:"note,omitempty"`
 }
 
 // Settings are the thresholds of a bundle's monitor.

@@ -252,6 +252,12 @@ func (p *pauses) maxOne(i int, a, z [4][]uint64) time.Duration {
 // (flight recorder, heap, goroutine profiles, goroutine budget 1000),
 // holmes' goroutine dump call (pprof goroutine profile debug=0 into a
 // buffer, its default; debug=2 with WithFullStack), and runtime.Stack(all).
+//
+// vitals-bundle arms the monitor first and then grows the goroutines, as a
+// leak does: above the recorder's goroutine ceiling (20,000 by default) the
+// ring has paused and the bundle carries the trace held from the crossing.
+// vitals-bundle-no-ceiling keeps the ring recording at any count (the
+// behaviour before the ceiling).
 func BenchmarkCapturePause(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		release := spawn(n)
@@ -261,13 +267,18 @@ func BenchmarkCapturePause(b *testing.B) {
 			var worst, worstStop, worstOther time.Duration
 			var count uint64
 			b.ResetTimer()
-			for range b.N {
+			verbose := os.Getenv("VERBOSE") != ""
+			for i := range b.N {
 				a := p.read()
+				t0 := time.Now()
 				capture(b)
 				z := p.read()
 				d, c := p.max(a, z, false)
 				ds, _ := p.max(a, z, true)
 				do := p.maxOne(1, a, z)
+				if verbose && d > time.Millisecond {
+					b.Logf("op %d at %s took %v: pause %v (stopping %v, non-GC %v)", i, t0.Format("15:04:05.000"), time.Since(t0).Round(time.Millisecond), d, ds, do)
+				}
 				worst, worstStop, worstOther, count = max(worst, d), max(worstStop, ds), max(worstOther, do), count+c
 			}
 			b.ReportMetric(float64(worst.Microseconds()), "max-pause-µs")
@@ -275,8 +286,10 @@ func BenchmarkCapturePause(b *testing.B) {
 			b.ReportMetric(float64(worstStop.Microseconds()), "max-stopping-µs")
 			b.ReportMetric(float64(count)/float64(b.N), "pauses/op")
 		}
-		b.Run(name+"/vitals-bundle", func(b *testing.B) {
-			m, err := incident.New(b.TempDir(), incident.ManualInterval(0), incident.FlightRecorderOptions(tracecap.WithMaxBytes(4<<20)))
+		bundle := func(b *testing.B, fopts ...tracecap.Option) {
+			release()
+			m, err := incident.New(b.TempDir(), incident.ManualInterval(0),
+				incident.FlightRecorderOptions(append([]tracecap.Option{tracecap.WithMaxBytes(4 << 20)}, fopts...)...))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -285,12 +298,23 @@ func BenchmarkCapturePause(b *testing.B) {
 			}
 			defer m.Close()
 			time.Sleep(500 * time.Millisecond)
+			release = spawn(n)
+			time.Sleep(1500 * time.Millisecond) // the ring pauses within 500 ms above its ceiling
+			if os.Getenv("VERBOSE") != "" {
+				defer func() { b.Logf("recorder %+v; incidents %v", m.Recorder().Status(), m.Counts()) }()
+			}
 			run(b, func(b *testing.B) {
-				if _, err := m.Capture(context.Background(), "bench"); err != nil {
+				inc, err := m.Capture(context.Background(), "bench")
+				if err != nil {
 					b.Fatal(err)
 				}
+				if inc.Err != "" {
+					b.Fatal(inc.Err)
+				}
 			})
-		})
+		}
+		b.Run(name+"/vitals-bundle", func(b *testing.B) { bundle(b) })
+		b.Run(name+"/vitals-bundle-no-ceiling", func(b *testing.B) { bundle(b, tracecap.WithGoroutineCeiling(0)) })
 		b.Run(name+"/vitals-bundle-no-fr", func(b *testing.B) {
 			m, err := incident.New(b.TempDir(), incident.ManualInterval(0), incident.NoFlightRecorder())
 			if err != nil {
@@ -306,7 +330,7 @@ func BenchmarkCapturePause(b *testing.B) {
 		// The flight recorder alone, running for a second per op with no
 		// capture: the pauses of its own generation switches.
 		b.Run(name+"/flight-recorder-1s", func(b *testing.B) {
-			r, err := tracecap.NewRecorder(tracecap.WithMaxBytes(4 << 20))
+			r, err := tracecap.NewRecorder(tracecap.WithMaxBytes(4<<20), tracecap.WithGoroutineCeiling(0))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -342,7 +366,7 @@ func BenchmarkCapturePause(b *testing.B) {
 func BenchmarkCaptureStepPause(b *testing.B) {
 	release := spawn(100000)
 	defer release()
-	r, err := tracecap.NewRecorder(tracecap.WithMaxBytes(4<<20), tracecap.WithMinInterval(0))
+	r, err := tracecap.NewRecorder(tracecap.WithMaxBytes(4<<20), tracecap.WithMinInterval(0), tracecap.WithGoroutineCeiling(0))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -167,6 +167,9 @@ type TraceInfo struct {
 	Events  int           `json:"events"`
 	Command string        `json:"command"`
 	Error   string        `json:"error,omitempty"`
+	// Note is the bundle's note on the trace: one held since the flight
+	// recorder paused ends before the trigger.
+	Note string `json:"note,omitempty"`
 }
 
 // Summary is what "vitals incident" prints.
@@ -233,6 +236,11 @@ func Summarize(b *Bundle, top int) *Summary {
 	s.GC = gcFigures(m.History)
 	if b.Has(incident.PartTrace) {
 		s.Trace = traceInfo(b)
+		for _, p := range m.Parts {
+			if p.Name == incident.PartTrace {
+				s.Trace.Note = p.Note
+			}
+		}
 		if s.Trace.Error != "" {
 			problem(errors.New("trace: " + s.Trace.Error))
 		}
@@ -446,7 +454,11 @@ func next(s *Summary) []string {
 		out = append(out, "scheduler latency: go tool trace DIR/"+incident.PartTrace+" → Goroutine analysis and the scheduler latency profile")
 	}
 	if s.Trace != nil && s.Trace.Error == "" {
-		out = append(out, fmt.Sprintf("the %v before the trigger: %s && go tool trace DIR/%s", s.Trace.Span.Round(time.Millisecond), ex, incident.PartTrace))
+		before := "the trigger"
+		if s.Trace.Note != "" {
+			before = "the flight recorder paused"
+		}
+		out = append(out, fmt.Sprintf("the %v before %s: %s && go tool trace DIR/%s", s.Trace.Span.Round(time.Millisecond), before, ex, incident.PartTrace))
 	}
 	return out
 }
@@ -534,7 +546,11 @@ func WriteText(w io.Writer, s *Summary) error {
 			size(g.GoMemoryFirst), size(g.GoMemoryLast), g.GrowthPerSec/(1<<20))
 	}
 	if t := s.Trace; t != nil {
-		fmt.Fprintf(&buf, "\nflight-recorder trace: %s, %v of execution before the trigger (%d events): %s\n", bytesStr(uint64(t.Bytes)), t.Span.Round(time.Millisecond), t.Events, t.Command)
+		if t.Note != "" {
+			fmt.Fprintf(&buf, "\nflight-recorder trace: %s, %v of execution (%d events), %s: %s\n", bytesStr(uint64(t.Bytes)), t.Span.Round(time.Millisecond), t.Events, t.Note, t.Command)
+		} else {
+			fmt.Fprintf(&buf, "\nflight-recorder trace: %s, %v of execution before the trigger (%d events): %s\n", bytesStr(uint64(t.Bytes)), t.Span.Round(time.Millisecond), t.Events, t.Command)
+		}
 	} else {
 		fmt.Fprintln(&buf, "\nflight-recorder trace: none")
 	}
@@ -545,6 +561,8 @@ func WriteText(w io.Writer, s *Summary) error {
 			fmt.Fprintf(&buf, "  %-22s skipped: %s\n", p.Name, p.Skipped)
 		case p.Error != "":
 			fmt.Fprintf(&buf, "  %-22s FAILED: %s\n", p.Name, p.Error)
+		case p.Note != "":
+			fmt.Fprintf(&buf, "  %-22s %s (%s)\n", p.Name, bytesStr(uint64(p.Bytes)), p.Note)
 		default:
 			fmt.Fprintf(&buf, "  %-22s %s\n", p.Name, bytesStr(uint64(p.Bytes)))
 		}
