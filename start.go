@@ -91,7 +91,8 @@ func NoWatchdog() StartOption {
 
 // FlightRecorder starts the always-on execution-trace ring
 // ([tracecap.Recorder]; 10 s or 10 MiB by default, a few percent of CPU
-// while it runs). Snapshots ([Service.Snapshot], /debug/vitals/flight) go to
+// while it runs, paused above 20,000 goroutines: see
+// [tracecap.WithGoroutineCeiling]). Snapshots ([Service.Snapshot], /debug/vitals/flight) go to
 // the [TraceDir] when one is given, else only to HTTP responses.
 func FlightRecorder(opts ...tracecap.Option) StartOption {
 	return startOptionFunc(func(c *startConfig) {

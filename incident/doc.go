@@ -64,6 +64,10 @@
 //
 // Armed without a flight recorder: one wake-up a second while idle; the
 // check itself is 0 allocations and microseconds (BenchmarkCheck), the
-// wake-up of its goroutine costs more (BenchmarkArmed in bench/incident). The flight recorder, started by default, runs the
-// execution tracer: a few percent of CPU and its ring (10 MiB by default).
+// wake-up of its goroutine costs more (BenchmarkArmed in bench/incident).
+// The flight recorder, started by default, runs the execution tracer: a few
+// percent of CPU and its ring (10 MiB by default). Above 20,000 goroutines
+// it pauses ([tracecap.WithGoroutineCeiling]; the tracer's work grows with
+// the goroutines and delays every stop-the-world) and bundles carry the
+// trace held from the moment it paused, with a note saying so.
 package incident
