@@ -68,9 +68,14 @@
 //     earn its cost back (at most 30 s), with Age and X-Vitals-Written
 //     headers. Goroutine dumps above 1,000 goroutines, in the expensive slot,
 //     are shared the same way. A request with Cache-Control: no-cache gets a
-//     new write (within the budget). An operator's repeated requests and a
-//     flood of identical ones are answered at once for the cost of one
-//     write.
+//     new write (within the budget). An operator's repeated requests are
+//     answered at once for the cost of one write.
+//   - The profile class's answers, written or shared, are paced
+//     ([WithProfileAnswers]): at most 10 a second on average, 10 at once;
+//     past that a request waits its turn (up to 10 s, in order), and past
+//     8 waiting it gets 429. An operator never meets the pace; a flood of
+//     identical requests, each cheap to answer from a shared write, no
+//     longer gets hundreds of answers a second.
 //   - heap?gc=1 (and allocs?gc=1) forces a GC only when no cycle completed
 //     in the last second: the heap profile is as of the last completed
 //     cycle, so a recent one serves as well. Forced GCs are limited to one

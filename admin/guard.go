@@ -10,7 +10,9 @@ import (
 )
 
 // slot is the expensive slot: one expensive request of any kind runs at a
-// time, and two start at least gap apart. A request that finds the slot
+// time, two start at least gap apart, and the slot rests for gap after each
+// one ends (so a flood of one-second profiles and traces keeps the process
+// profiled or traced at most half the time, not all of it). A request that finds the slot
 // taken waits its turn, at most maxWait and with at most maxQueue others,
 // and stops waiting when its request ends; only past those bounds, or when
 // the running request is expected to outlast maxWait, is it refused with
@@ -24,6 +26,7 @@ type slot struct {
 	mu        sync.Mutex
 	busy      bool
 	lastStart time.Time
+	lastEnd   time.Time
 	until     time.Time     // expected end of the running request
 	waiting   int           // requests waiting for the slot
 	wake      chan struct{} // closed and replaced at every release
@@ -64,6 +67,9 @@ func (g *guard) acquire(ctx context.Context, d time.Duration) (release func(), r
 	for {
 		now := time.Now()
 		next := s.lastStart.Add(s.gap)
+		if e := s.lastEnd.Add(s.gap); e.After(next) {
+			next = e
+		}
 		// A newcomer does not overtake requests already waiting.
 		if !s.busy && !now.Before(next) && (queued || s.waiting == 0) {
 			s.busy = true
@@ -78,11 +84,12 @@ func (g *guard) acquire(ctx context.Context, d time.Duration) (release func(), r
 			bumpPeak(&g.active, &g.peak)
 			return func() { g.release() }, nil
 		}
-		// The expected wait: the running request's expected end, or the
-		// gap since the last start, plus a gap for each request ahead.
+		// The expected wait: the running request's expected end and the
+		// rest after it, or what is left of the gap, plus a gap for each
+		// request ahead.
 		wait := max(next.Sub(now), 0)
 		if s.busy {
-			wait = max(s.until.Sub(now), 0)
+			wait = max(s.until.Sub(now), 0) + s.gap
 		}
 		ahead := s.waiting
 		if queued {
@@ -129,6 +136,7 @@ func (g *guard) release() {
 	s.active.Add(-1)
 	s.mu.Lock()
 	s.busy = false
+	s.lastEnd = time.Now()
 	s.broadcast()
 	s.mu.Unlock()
 }

@@ -295,6 +295,9 @@ func (s *Server) pprofNamed(w http.ResponseWriter, r *http.Request) {
 // the profile budget. A request with Cache-Control: no-cache gets a new
 // answer, which later requests may share.
 func (s *Server) shared(r *http.Request, key string, g *guard, write func(*bytes.Buffer) error) *written {
+	if ref := s.answers.take(r.Context()); ref != nil {
+		return &written{ref: ref}
+	}
 	// The write serves everyone who joins it: its wait does not end when
 	// the first asker leaves (it is bounded all the same).
 	ctx := context.WithoutCancel(r.Context())
@@ -429,12 +432,16 @@ func (s *Server) deltaProfile(w http.ResponseWriter, r *http.Request, p *pprof.P
 		return
 	}
 	defer release()
-	read := func() (*profile.Profile, error) {
-		var b bytes.Buffer
-		if err := p.WriteTo(&b, 0); err != nil {
-			return nil, err
-		}
-		return profile.Parse(&b)
+	// Writing, parsing and merging the two profiles is CPU work at the
+	// lowest priority, as the profile budget's writes are (measure).
+	read := func() (pr *profile.Profile, err error) {
+		measure(func() {
+			var b bytes.Buffer
+			if err = p.WriteTo(&b, 0); err == nil {
+				pr, err = profile.Parse(&b)
+			}
+		})
+		return pr, err
 	}
 	p0, err := read()
 	if err != nil {
@@ -452,19 +459,24 @@ func (s *Server) deltaProfile(w http.ResponseWriter, r *http.Request, p *pprof.P
 		httpError(w, http.StatusInternalServerError, "admin: reading the profile failed")
 		return
 	}
-	p0.Scale(-1)
-	diff, err := profile.Merge([]*profile.Profile{p0, p1})
+	var out bytes.Buffer
+	measure(func() {
+		p0.Scale(-1)
+		var diff *profile.Profile
+		if diff, err = profile.Merge([]*profile.Profile{p0, p1}); err != nil {
+			return
+		}
+		diff.TimeNanos = p1.TimeNanos
+		diff.DurationNanos = p1.TimeNanos - p0.TimeNanos
+		err = diff.Write(&out)
+	})
 	if err != nil {
-		s.cfg.logger.Warn("admin: delta profile merge", "profile", p.Name(), "err", err)
+		s.cfg.logger.Warn("admin: delta profile", "profile", p.Name(), "err", err)
 		httpError(w, http.StatusInternalServerError, "admin: computing the delta failed")
 		return
 	}
-	diff.TimeNanos = p1.TimeNanos
-	diff.DurationNanos = p1.TimeNanos - p0.TimeNanos
 	attachment(w, p.Name()+"-delta")
-	if err := diff.Write(w); err != nil {
-		s.cfg.logger.Warn("admin: write delta profile", "profile", p.Name(), "err", err)
-	}
+	_, _ = w.Write(out.Bytes())
 }
 
 var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>

@@ -45,7 +45,9 @@ type Server struct {
 	// writes meters profile writes and symbol lookups as one class;
 	// scrapes meters /metrics.
 	writes, scrapes *budget
-	reuse           *reuse // answers of profile writes, shared while fresh
+	// answers paces the profile class's answers, shared ones included.
+	answers *pacer
+	reuse   *reuse // answers of profile writes, shared while fresh
 	// lastForcedGC is when heap?gc=1 last forced a GC (UnixNano, 0 never).
 	lastForcedGC atomic.Int64
 
@@ -91,6 +93,7 @@ func New(opts ...Option) (*Server, error) {
 		writeBudget:  DefaultProfileBudget,
 		maxInflight:  8,
 		reuseMax:     DefaultProfileReuse,
+		answerRate:   DefaultProfileAnswers,
 	}
 	for _, o := range opts {
 		o.apply(&c)
@@ -135,6 +138,7 @@ func New(opts ...Option) (*Server, error) {
 	s.writes = newBudget("profile", c.writeBudget, c.maxInflight)
 	s.scrapes = newBudget("metrics", c.writeBudget, c.maxInflight)
 	s.reuse = newReuse(c.reuseMax)
+	s.answers = newPacer(c.answerRate, c.maxInflight)
 	if err := s.register(); err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func (s *Server) limitsState() map[string]any {
 			"allocated_bytes":     b.allocated.Load(),
 		}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"expensive": map[string]any{
 			"running": sl.active.Load(),
 			"waiting": waiting,
@@ -110,6 +110,10 @@ func (s *Server) limitsState() map[string]any {
 		},
 		"metrics": budget(s.scrapes),
 	}
+	if p := s.answers; p != nil {
+		out["profile_answers"] = map[string]any{"per_second": p.rate, "paced": p.paced.Load(), "refused": p.refused.Load()}
+	}
+	return out
 }
 
 // safeCall calls a user's provider, turning a panic into an error value.
