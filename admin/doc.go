@@ -39,8 +39,9 @@
 //   - Expensive requests (CPU profile, traces, goroutine?debug=2 and the
 //     grouped goroutine page above 1,000 goroutines, heap?gc=1,
 //     goroutineleak, delta profiles, flight snapshots) run one at a time,
-//     whatever their kind, and start at least a second apart
-//     ([WithExpensiveInterval]). A request that finds the slot taken waits its
+//     whatever their kind, start at least 2 s apart and 2 s after the
+//     previous one ended ([WithExpensiveInterval]), so a flood of one-second
+//     profiles and traces keeps the process profiled a third of the time. A request that finds the slot taken waits its
 //     turn, up to 10 s with at most 4 others ([WithExpensiveWait]), and stops
 //     waiting when its client goes away; only then, or when the running
 //     request is expected to outlast the wait (a 30 s CPU profile), does it
