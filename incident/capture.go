@@ -88,6 +88,9 @@ func (m *Monitor) capture(done <-chan struct{}, ev event) (inc Incident) {
 			case s.HeldBytes == 0:
 				skip(PartTrace, "flight recorder paused, no trace held: "+s.Paused)
 				rec = nil
+			case s.PausedAt.After(ev.at): // paused by this capture: the trace reaches it
+				note = fmt.Sprintf("held since the flight recorder paused at %s, as this capture began (%s): the trace ends there",
+					s.PausedAt.Format(time.RFC3339), s.Paused)
 			default:
 				note = fmt.Sprintf("held since the flight recorder paused at %s, %v before the trigger (%s): the trace ends there",
 					s.PausedAt.Format(time.RFC3339), ev.at.Sub(s.PausedAt).Round(time.Millisecond), s.Paused)

@@ -59,8 +59,9 @@ type recorderConfig struct {
 // GOMAXPROCS 2, two GC cycles a second for 10 s: the longest wait of a GC's
 // stop was 0.1-0.9 ms at 10k-20k parked goroutines with the recorder on,
 // 3.7 ms at 30k, 5.2 ms at 50k and 10.5 ms at 100k (0.3 ms at 100k with it
-// off); an idle process at 100k spent 95 ms of CPU a second on the recorder
-// (24 ms at 20k).
+// off); an idle process at 100k spent 90 ms more CPU a second with the
+// recorder than without (22 ms at 20k). bench/incident's
+// BenchmarkCapturePause and BENCHMARKS.md have the capture pauses.
 const DefaultGoroutineCeiling = 20000
 
 // goroutineCheck is how often a Recorder with a ceiling reads the goroutine
