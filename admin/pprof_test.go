@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/govitals/vitals/stacks"
 )
 
 // goTool finds the go command; a missing one skips, or fails under CI=true.
@@ -317,6 +320,27 @@ func TestHeapGC(t *testing.T) {
 // TestGroupedPageAboveBudget wait; the page must name it.
 func parkedForGroupedPage(stop chan struct{}) { <-stop }
 
+// parkedCount is how many goroutines the runtime's goroutine profile shows
+// blocked in fn (matched as a suffix of the frame's function).
+func parkedCount(t *testing.T, fn string) int {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := stacks.GroupReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range gs {
+		if slices.ContainsFunc(g.Frames, func(f stacks.Frame) bool { return strings.HasSuffix(f.Func, fn) }) {
+			n += g.Count
+		}
+	}
+	return n
+}
+
 // TestGroupedPageAboveBudget: above the goroutine budget the grouped page
 // is built from the goroutine profile (no stop-the-world dump) and still
 // shows the stack, the count and the labels; force=1 takes the full dump,
@@ -332,6 +356,9 @@ func TestGroupedPageAboveBudget(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(stop); wg.Wait() })
+	// Every one parked before the page is asked for: a goroutine still on
+	// its way into the receive has another stack (CI once saw 2,931).
+	waitFor(t, func() bool { return parkedCount(t, "admin.parkedForGroupedPage") == n })
 	s := started(t, WithGoroutineBudget(1000))
 	type group struct {
 		Count     int                     `json:"count"`
