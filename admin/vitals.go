@@ -272,15 +272,18 @@ func (s *Server) vitalsTrace(w http.ResponseWriter, r *http.Request) {
 // kept there and its name is in the X-Vitals-Snapshot header.
 func (s *Server) flight(w http.ResponseWriter, r *http.Request) {
 	rec := s.cfg.recorder
-	if rec == nil || !rec.Status().Started {
+	var fs tracecap.Status
+	if rec != nil {
+		fs = rec.Status()
+	}
+	switch {
+	case !fs.Started:
 		httpError(w, http.StatusNotFound, "admin: flight recorder not running")
 		return
-	}
-	if fs := rec.Status(); !fs.Recording {
-		if fs.HeldBytes == 0 {
-			httpError(w, http.StatusNotFound, "admin: flight recorder paused, no trace held: "+fs.Paused)
-			return
-		}
+	case !fs.Recording && fs.HeldBytes == 0:
+		httpError(w, http.StatusNotFound, "admin: flight recorder paused, no trace held: "+fs.Paused)
+		return
+	case !fs.Recording:
 		// The trace held from the pause ends then, not now: say so.
 		w.Header().Set("X-Vitals-Flight-Paused", fs.PausedAt.UTC().Format(time.RFC3339)+"; "+fs.Paused)
 	}

@@ -173,6 +173,11 @@ func TestRotationThousandSnapshots(t *testing.T) {
 	}
 }
 
+// withCheckEvery sets how often the goroutine ceiling is checked.
+func withCheckEvery(d time.Duration) Option {
+	return optionFunc(func(c *recorderConfig) { c.checkEvery = d })
+}
+
 // spawnParked starts n goroutines that wait until the returned func is
 // called.
 func spawnParked(n int) (release func()) {
@@ -211,15 +216,7 @@ func TestGoroutineCeiling(t *testing.T) {
 		t.Fatal(err)
 	}
 	ceiling := runtime.NumGoroutine() + 200
-	r, err := NewRecorder(WithDir(d), WithMinInterval(0), WithGoroutineCeiling(ceiling), WithMaxBytes(4<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.cfg.checkEvery = 5 * time.Millisecond
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
+	r := newRecorder(t, WithDir(d), WithMinInterval(0), WithGoroutineCeiling(ceiling), WithMaxBytes(4<<20), withCheckEvery(5*time.Millisecond))
 	if st := r.Status(); !st.Started || !st.Recording || st.Paused != "" || st.Ceiling != ceiling {
 		t.Fatalf("after Start: %+v", st)
 	}
@@ -289,19 +286,11 @@ func TestStartAboveCeiling(t *testing.T) {
 		}
 	}()
 	ceiling := runtime.NumGoroutine() - 100
-	r, err := NewRecorder(WithMinInterval(0), WithGoroutineCeiling(ceiling))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.cfg.checkEvery = 5 * time.Millisecond
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
+	r := newRecorder(t, WithMinInterval(0), WithGoroutineCeiling(ceiling), withCheckEvery(5*time.Millisecond))
 	if st := r.Status(); !st.Started || st.Recording || st.HeldBytes != 0 || !strings.Contains(st.Paused, "over the ceiling") {
 		t.Fatalf("started above the ceiling: %+v", st)
 	}
-	_, err = r.SnapshotTo(&bytes.Buffer{}, "x")
+	_, err := r.SnapshotTo(&bytes.Buffer{}, "x")
 	if !errors.Is(err, ErrNotRecording) || !strings.Contains(err.Error(), "no trace held") {
 		t.Errorf("snapshot with nothing held: %v", err)
 	}
@@ -322,15 +311,7 @@ func TestGoroutineCeilingNegative(t *testing.T) {
 // TestCheckGoroutinesNow applies the ceiling at once, without waiting for
 // the periodic check, both ways.
 func TestCheckGoroutinesNow(t *testing.T) {
-	r, err := NewRecorder(WithMinInterval(0), WithGoroutineCeiling(runtime.NumGoroutine()+100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.cfg.checkEvery = time.Hour
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
+	r := newRecorder(t, WithMinInterval(0), WithGoroutineCeiling(runtime.NumGoroutine()+100), withCheckEvery(time.Hour))
 	release := spawnParked(200)
 	r.CheckGoroutines()
 	if st := r.Status(); st.Recording || st.HeldBytes == 0 {
