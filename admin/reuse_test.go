@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,5 +205,50 @@ func TestReuseKeepsNoLargeAnswer(t *testing.T) {
 	c.do(context.Background(), "k", big)
 	if writes != 2 {
 		t.Errorf("an answer over %d bytes was kept: %d writes for two requests", maxKept, writes)
+	}
+}
+
+// The grouped page is shared whole: requests for the same format get the
+// same grouped answer without grouping the dump again; another format is
+// another answer.
+func TestGroupedPageShared(t *testing.T) {
+	parked(t, 5000) // a page that takes a few ms to write
+	s := started(t)
+	const clients = 4
+	var wg sync.WaitGroup
+	bodies := make(chan string, clients)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, body := get(t, s, "GET", "/debug/vitals/goroutines?format=json", noCred)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("status %d, %s: %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			bodies <- string(body)
+		}()
+	}
+	wg.Wait()
+	close(bodies)
+	first := ""
+	for b := range bodies {
+		if first == "" {
+			first = b
+		} else if b != first {
+			t.Error("concurrent page requests got different answers: the page was grouped more than once")
+		}
+	}
+	if !strings.Contains(first, `"count"`) {
+		t.Errorf("not a grouped page: %.300s", first)
+	}
+	if h := s.reuse.hits.Load(); h != clients-1 {
+		t.Errorf("%d concurrent page requests: %d shared answers, want %d", clients, h, clients-1)
+	}
+	resp, body := get(t, s, "GET", "/debug/vitals/goroutines", noCred)
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") || strings.HasPrefix(string(body), "[") || string(body) == first {
+		t.Errorf("text page after json: %s %.100s", resp.Header.Get("Content-Type"), body)
+	}
+	if h := s.reuse.hits.Load(); h != clients-1 {
+		t.Errorf("the text page was shared with the json page (%d shared answers)", h)
 	}
 }

@@ -183,8 +183,12 @@ func (s *Server) goroutines(w http.ResponseWriter, r *http.Request) {
 	if n > cheapDump {
 		g = s.guards[guardGoroutines]
 	}
-	got := s.shared(r, "goroutine?debug="+strconv.Itoa(debug), g, func(buf *bytes.Buffer) error {
-		return pprof.Lookup("goroutine").WriteTo(buf, debug)
+	// The page is shared whole, not only the dump under it: grouping
+	// 10,000 goroutines costs about as much as writing their profile, and a
+	// flood of page requests would otherwise pay for it once per request.
+	f := format(r)
+	got := s.shared(r, "goroutines?debug="+strconv.Itoa(debug)+"&format="+f, g, func(buf *bytes.Buffer) error {
+		return s.groupedPage(buf, debug, source, f)
 	})
 	if got.ref != nil {
 		got.ref.busy(w)
@@ -192,41 +196,48 @@ func (s *Server) goroutines(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Vitals-Goroutines", source)
 	if got.err != nil {
+		s.cfg.logger.Warn("admin: goroutines page", "err", got.err)
 		if r.Context().Err() == nil {
 			httpError(w, http.StatusInternalServerError, "admin: goroutine dump failed")
 		}
 		return
 	}
 	ageHeaders(w.Header(), got)
-	dump := bytes.NewReader(got.body)
-	if r.Context().Err() != nil {
-		return // the client left during the dump: skip the grouping work
-	}
-	groups, err := stacks.GroupReader(dump)
-	if err != nil && len(groups) == 0 {
-		s.cfg.logger.Warn("admin: parse goroutine dump", "err", err)
-		httpError(w, http.StatusInternalServerError, "admin: parsing the goroutine dump failed")
-		return
-	}
-	var werr error
-	switch format(r) {
+	switch f {
 	case "json":
 		w.Header().Set("Content-Type", "application/json")
-		werr = stacks.WriteJSON(w, groups)
 	case "html":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	default:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	w.Write(got.body)
+}
+
+// groupedPage writes the goroutine dump at debug (2 full, 1 profile),
+// grouped by stack, into buf in format f (text, json or html).
+func (s *Server) groupedPage(buf *bytes.Buffer, debug int, source, f string) error {
+	var dump bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&dump, debug); err != nil {
+		return fmt.Errorf("goroutine dump: %w", err)
+	}
+	groups, st, err := stacks.GroupReaderStats(&dump)
+	if err != nil && len(groups) == 0 {
+		return fmt.Errorf("parse goroutine dump: %w", err)
+	}
+	// What could not be parsed is said on the page, not dropped.
+	opts := []stacks.RenderOption{stacks.WithStats(st)}
+	switch f {
+	case "json":
+		return stacks.WriteJSON(buf, groups, opts...)
+	case "html":
 		title := fmt.Sprintf("goroutines of pid %d", os.Getpid())
 		if source == "profile" {
 			title += fmt.Sprintf(" (goroutine profile: over %d goroutines, no IDs, states or created-by frames; force=1 for a full dump)", s.cfg.budget)
 		}
-		werr = stacks.WriteHTML(w, groups, stacks.Title(title))
-	default:
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		werr = stacks.WriteText(w, groups)
+		return stacks.WriteHTML(buf, groups, append(opts, stacks.Title(title))...)
 	}
-	if werr != nil {
-		s.cfg.logger.Warn("admin: goroutines page", "err", werr)
-	}
+	return stacks.WriteText(buf, groups, opts...)
 }
 
 // vitalsTrace captures a bounded execution trace (?seconds=, default 5,

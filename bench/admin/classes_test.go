@@ -55,6 +55,7 @@ var classes = []routeClass{
 	// The guarded kinds one at a time, to tell which one costs what.
 	{name: "guarded-cpu-profile", parked: 10_000, only: true, paths: []string{"/debug/pprof/profile?seconds=1"}},
 	{name: "guarded-trace", parked: 10_000, only: true, paths: []string{"/debug/pprof/trace?seconds=1"}},
+	{name: "guarded-debug2", parked: 10_000, only: true, paths: []string{"/debug/pprof/goroutine?debug=2"}},
 	{name: "guarded-heap-gc", parked: 10_000, only: true, paths: []string{"/debug/pprof/heap?gc=1"}},
 	{name: "guarded-grouped", parked: 10_000, only: true, paths: []string{"/debug/vitals/goroutines"}},
 	{name: "guarded-delta", parked: 10_000, only: true, paths: []string{"/debug/pprof/allocs?seconds=1"}},
