@@ -26,7 +26,7 @@ var allowedImports = map[string][]string{
 	"metrics/otelexport":          {"metrics"},
 	"metrics/otelexport/producer": {"metrics"},
 	"tracecap":                    {},
-	"incident":                    {"cgroup", "tracecap"},
+	"incident":                    {"cgroup", "stacks", "tracecap"},
 	"incident/inspect":            {"incident", "stacks"},
 	"admin":                       {"stacks", "tracecap"},
 	"admin/admintest":             {},

@@ -39,7 +39,7 @@
 //	flight.trace         go tool trace       the flight recorder: the seconds before
 //	heap.pb.gz           go tool pprof       in-use and allocated heap
 //	goroutine.pb.gz      go tool pprof       every goroutine's stack, grouped
-//	goroutines.txt       vitals stacks       the same as text (debug=1), with labels
+//	goroutines.txt       vitals stacks       the same snapshot as text (debug=1), with labels
 //	goroutines-full.txt  vitals stacks       debug=2, only below GoroutineBudget
 //	goroutineleak.pb.gz  go tool pprof       where the runtime has the profile
 //	cpu.pb.gz            go tool pprof       CPU triggers: the next seconds
@@ -49,9 +49,11 @@
 //
 // # Safety
 //
-// Goroutine snapshots use the concurrent goroutine profile (debug=0/1), which
-// does not stop the world for the dump; the full debug=2 dump, which does
-// (about 1.5 µs per goroutine), is written only below [GoroutineBudget]. Each
+// Goroutine snapshots use the concurrent goroutine profile, which does not
+// stop the world for the dump (two brief stops, to start and to finish it);
+// a bundle takes it once, and goroutines.txt is derived from the protobuf.
+// The full debug=2 dump, which stops the world throughout (about 1.5 µs per
+// goroutine), is written only below [GoroutineBudget]. Each
 // trigger has a cooldown (10 minutes), all automatic triggers share a rate
 // limit (3 in a row, then one per 10 minutes), and there is never more than
 // one capture at a time. Captures run on their own goroutine: the service's

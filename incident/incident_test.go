@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -520,5 +521,52 @@ func TestTraceHeldAcrossGoroutineCeiling(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "the trace ends there") || !strings.Contains(out.String(), "before the flight recorder paused") {
 		t.Errorf("vitals incident does not say the trace ends at the pause:\n%s", out.String())
+	}
+}
+
+// TestGoroutineTextFromProfile: a bundle takes one goroutine profile; its
+// text part is derived from the protobuf and keeps what the runtime's own
+// text would: counts, stacks and the goroutines' pprof labels.
+func TestGoroutineTextFromProfile(t *testing.T) {
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 300 {
+		wg.Add(1)
+		go pprof.Do(context.Background(), pprof.Labels("job", "label-for-test"), func(context.Context) {
+			parkedForTest(release, &wg)
+		})
+	}
+	defer func() { close(release); wg.Wait() }()
+	m, err := incident.New(t.TempDir(), incident.NoFlightRecorder(), incident.ManualInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	inc, err := m.Capture(context.Background(), "test")
+	if err != nil || inc.Err != "" {
+		t.Fatalf("capture: %v %s", err, inc.Err)
+	}
+	man, parts := readBundle(t, inc.Path)
+	text := string(parts[incident.PartGoroutines])
+	if !strings.HasPrefix(text, "goroutine profile: total ") || !strings.Contains(text, `"job":"label-for-test"`) {
+		t.Errorf("%s is not a debug=1 profile with labels:\n%.600s", incident.PartGoroutines, text)
+	}
+	gs, err := stacks.GroupReader(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, g := range gs {
+		if g.Labels["job"] == "label-for-test" && g.Count >= 300 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no group of 300 goroutines labelled job=label-for-test in %s", incident.PartGoroutines)
+	}
+	for _, p := range man.Parts {
+		if p.Name == incident.PartGoroutines && !strings.Contains(p.Note, incident.PartGoroutine) {
+			t.Errorf("%s note %q does not say where it came from", p.Name, p.Note)
+		}
 	}
 }
