@@ -386,8 +386,9 @@ func WithProfileBudget(perSecond time.Duration, inflight int) Option {
 const DefaultProfileReuse = 30 * time.Second
 
 // WithProfileReuse sets the longest time the answer of a profile write
-// (the profiles of [WithProfileBudget], by name and debug level) is served
-// again to later requests for the same profile; 0 turns reuse off.
+// (the profiles of [WithProfileBudget], by name and debug level, and the
+// grouped goroutine page, by format) is served again to later requests
+// for the same answer; 0 turns reuse off.
 // Requests that arrive while the profile is being written wait for that
 // write. An answer stays fresh for as long as the budget takes to earn its
 // cost back, so a profile that cost little is written anew within a second

@@ -68,7 +68,10 @@
 // check itself is 0 allocations and microseconds (BenchmarkCheck), the
 // wake-up of its goroutine costs more (BenchmarkArmed in bench/incident).
 // The flight recorder, started by default, runs the execution tracer: a few
-// percent of CPU and its ring (10 MiB by default). Above 20,000 goroutines
+// percent of CPU, its ring (10 MiB by default), and longer collections: the
+// application's GC pauses reached 1.3–3.2 ms at 2,000–10,000 goroutines with
+// it on a 2-vCPU VM, 0.5–0.7 ms without (BENCHMARKS.md); [NoFlightRecorder]
+// trades the trace of the seconds before for that. Above 20,000 goroutines
 // it pauses ([tracecap.WithGoroutineCeiling]; the tracer's work grows with
 // the goroutines and delays every stop-the-world) and bundles carry the
 // trace held from the moment it paused, with a note saying so.

@@ -340,6 +340,11 @@ func BenchmarkCapturePause(b *testing.B) {
 			defer r.Close()
 			run(b, func(*testing.B) { time.Sleep(time.Second) })
 		})
+		// No capture: one collection of the application's own, its two
+		// stops as exposed as a capture's to a thread the OS does not run.
+		b.Run(name+"/control-gc", func(b *testing.B) {
+			run(b, func(*testing.B) { runtime.GC() })
+		})
 		b.Run(name+"/holmes-goroutine-dump", func(b *testing.B) {
 			run(b, func(*testing.B) {
 				var buf bytes.Buffer
