@@ -129,7 +129,9 @@ func (m *Monitor) capture(done <-chan struct{}, ev event) (inc Incident) {
 		}
 		return stacks.WriteDump(w, d)
 	})
-	man.Parts[len(man.Parts)-1].Note = "derived from " + PartGoroutine + " (the same snapshot, debug=1 format)"
+	if p := &man.Parts[len(man.Parts)-1]; p.Skipped == "" {
+		p.Note = "derived from " + PartGoroutine + " (the same snapshot, debug=1 format)"
+	}
 	switch {
 	case ev.light:
 		skip(PartGoroutinesFull, "near the memory limit")
