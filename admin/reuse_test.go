@@ -17,29 +17,7 @@ func TestProfileReuse(t *testing.T) {
 	parked(t, 5000) // a goroutine profile that takes a few ms to write
 	s := started(t)
 	const clients = 8
-	var wg sync.WaitGroup
-	bodies := make(chan string, clients)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, body := get(t, s, "GET", "/debug/pprof/goroutine?debug=1", noCred)
-			if resp.StatusCode != 200 {
-				t.Errorf("status %d: %s", resp.StatusCode, body)
-			}
-			bodies <- string(body)
-		}()
-	}
-	wg.Wait()
-	close(bodies)
-	first := ""
-	for b := range bodies {
-		if first == "" {
-			first = b
-		} else if b != first {
-			t.Error("concurrent requests got different answers: not one shared write")
-		}
-	}
+	first := sameAnswers(t, s, "/debug/pprof/goroutine?debug=1", clients, "text/plain")
 	if w := s.writes.writes.Load(); w != 1 {
 		t.Errorf("%d concurrent requests for one profile made %d writes, want 1", clients, w)
 	}
@@ -228,29 +206,7 @@ func TestGroupedPageShared(t *testing.T) {
 	parked(t, 5000) // a page that takes a few ms to write
 	s := started(t)
 	const clients = 4
-	var wg sync.WaitGroup
-	bodies := make(chan string, clients)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, body := get(t, s, "GET", "/debug/vitals/goroutines?format=json", noCred)
-			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
-				t.Errorf("status %d, %s: %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
-			}
-			bodies <- string(body)
-		}()
-	}
-	wg.Wait()
-	close(bodies)
-	first := ""
-	for b := range bodies {
-		if first == "" {
-			first = b
-		} else if b != first {
-			t.Error("concurrent page requests got different answers: the page was grouped more than once")
-		}
-	}
+	first := sameAnswers(t, s, "/debug/vitals/goroutines?format=json", clients, "application/json")
 	if !strings.Contains(first, `"count"`) {
 		t.Errorf("not a grouped page: %.300s", first)
 	}
@@ -264,4 +220,35 @@ func TestGroupedPageShared(t *testing.T) {
 	if h := s.reuse.hits.Load(); h != clients-1 {
 		t.Errorf("the text page was shared with the json page (%d shared answers)", h)
 	}
+}
+
+// sameAnswers sends n concurrent GETs of path, each expecting 200 and a
+// Content-Type starting with wantType, and returns the answer; answers
+// that differ fail t (they were not one shared write).
+func sameAnswers(t *testing.T, s *Server, path string, n int, wantType string) string {
+	t.Helper()
+	var wg sync.WaitGroup
+	bodies := make(chan string, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, body := get(t, s, "GET", path, noCred)
+			if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, wantType) {
+				t.Errorf("%s: status %d, %s: %.200s", path, resp.StatusCode, ct, body)
+			}
+			bodies <- string(body)
+		}()
+	}
+	wg.Wait()
+	close(bodies)
+	first := ""
+	for b := range bodies {
+		if first == "" {
+			first = b
+		} else if b != first {
+			t.Errorf("%d concurrent requests for %s got different answers: not one shared write", n, path)
+		}
+	}
+	return first
 }
